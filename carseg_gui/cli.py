@@ -1,0 +1,232 @@
+"""The `carseg` command line: sample, preprocess, train, predict, evaluate.
+
+Exit status: 0 success, 2 bad usage or bad input (one line naming the file and the problem),
+1 unexpected error (one line; the trace goes to the project's log file), 130 cancelled (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .core.jobs import Cancelled, InputError, Progress, ProgressFn
+
+class TerminalProgress:
+    """A tqdm bar per stage on a terminal; one line per stage change otherwise (logs, CI)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, p: Progress) -> None:
+        if p.stage != self.stage:
+            self.close()
+            self.stage = p.stage
+            if self.tty:
+                from tqdm import tqdm
+
+                desc = f"epoch {p.info.get('epoch')}/{p.info.get('epochs')}" if p.stage == "batch" else p.stage
+                self.bar = tqdm(total=p.total, desc=desc, unit="img" if p.stage != "batch" else "batch", leave=False)
+            elif p.stage not in ("batch", "epoch"):
+                print(f"{p.stage}: {p.total} image(s)", file=sys.stderr)
+        if p.stage == "epoch":
+            self._epoch_line(p)
+            self.stage = ""  # the next batch starts a fresh bar
+        elif self.bar is not None:
+            self.bar.n = p.done
+            if p.stage == "batch" and "loss" in p.info:
+                self.bar.set_postfix(loss=f"{p.info['loss']:.4f}", refresh=False)
+            self.bar.refresh()
+
+    def _epoch_line(self, p: Progress) -> None:
+        self.close()
+        keys = ("loss", "val_loss", "val_dice", "val_accuracy")
+        parts = " ".join(f"{k}={p.info[k]:.4f}" for k in keys if k in p.info)
+        print(f"epoch {p.done}/{p.total} {parts} (best epoch {p.info.get('best_epoch')})", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _project(args: argparse.Namespace) -> Path:
+    from .core.project import resolve_project
+
+    return resolve_project(Path(args.data), Path(args.project) if args.project else None)
+
+
+def cmd_sample(args: argparse.Namespace, progress: ProgressFn) -> int:
+    from .core.sample import generate_sample
+
+    info = generate_sample(Path(args.out), count=args.count, seed=args.seed, progress=progress)
+    print(f"sample: {info.train} labelled and {info.test} test images of {info.cars} cars in {info.out}")
+    return 0
+
+
+def cmd_preprocess(args: argparse.Namespace, progress: ProgressFn) -> int:
+    from .core.workflow import prepare
+
+    project = _project(args)
+    cache = prepare(Path(args.data), project, args.size, progress)
+    labelled, unlabelled = len(cache.labelled_rows()), len(cache.unlabelled_rows())
+    for p in cache.problems:
+        print(f"problem: {Path(p['path']).name}: {p['reason']}", file=sys.stderr)
+    if not cache.rows:
+        raise InputError(f"{args.data}: no usable images")
+    print(f"cache: {labelled} labelled, {unlabelled} unlabelled, {len(cache.problems)} problem(s) in {cache.folder}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
+    from .core.training import TrainConfig
+    from .core.workflow import run_training
+
+    config = TrainConfig(
+        epochs=args.epochs,
+        patience=args.patience,
+        val_split=args.val_split,
+        batch_size=args.batch_size,
+        size=args.size,
+        filters=args.filters,
+        seed=args.seed,
+    )
+    config.validate()
+    project = _project(args)
+    run = run_training(Path(args.data), project, config, progress)
+    m = run.metrics
+    best = f"best epoch {m.get('best_epoch')}, val_dice {m['val_dice']:.4f}" if "val_dice" in m else "no validation"
+    print(f"run {run.id} {run.status}: {best}, {m.get('train_s', 0):.0f} s")
+    print(f"run folder: {run.folder}")
+    return 0 if run.status == "finished" else 130
+
+
+def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
+    from .core.workflow import predict_to_folder
+
+    if not 0 < args.threshold < 1:
+        raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    summary = predict_to_folder(
+        Path(args.data),
+        _project(args),
+        Path(args.out),
+        run=args.run,
+        which=args.set,
+        fmt=args.format,
+        rle=Path(args.rle) if args.rle else None,
+        threshold=args.threshold,
+        overwrite=args.overwrite,
+        progress=progress,
+    )
+    print(f"wrote {len(summary.written)} {args.format.upper()} masks ({summary.set} set, run {summary.run}) to {summary.out}")
+    if summary.rle:
+        print(f"wrote the RLE submission {summary.rle}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, progress: ProgressFn) -> int:
+    from .core.workflow import evaluate_dataset
+
+    result = evaluate_dataset(Path(args.data), _project(args), run=args.run, progress=progress)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
+    else:
+        print(f"run {result['run']} on {result['images']} labelled images:")
+        print(f"  at {result['size']}x{result['size']}: Dice {result['dice_128']:.4f}  IoU {result['iou_128']:.4f}")
+        print(f"  at original size: Dice {result['dice_full']:.4f}  IoU {result['iou_full']:.4f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carseg", description="Segment cars in photos with a U-Net.")
+    parser.add_argument("--version", action="version", version=f"carseg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_cmd(name: str, helptext: str, fn: Callable[..., int]) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("data", metavar="DATA", help="dataset folder (train/ + train_masks/, or images/ + masks/)")
+        p.add_argument("--project", metavar="DIR", help="where the app writes (default: DATA/.carseg)")
+        p.set_defaults(fn=fn)
+        return p
+
+    p = sub.add_parser("sample", help="generate the built-in synthetic sample dataset")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--count", type=int, default=64, help="labelled images (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(fn=cmd_sample)
+
+    p = data_cmd("preprocess", "resize and Otsu-binarise into the project cache", cmd_preprocess)
+    p.add_argument("--size", type=int, default=128)
+
+    p = data_cmd("train", "train the U-Net; prints the run id and its folder", cmd_train)
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--patience", type=int, default=2, help="epochs without val_loss improvement before stopping")
+    p.add_argument("--val-split", type=float, default=0.1, help="fraction of cars held out for validation")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--filters", type=int, default=16, help="base filters of the U-Net")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = data_cmd("predict", "write predicted masks at original size", cmd_predict)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--run", default="active", help="run id or folder, 'latest', or 'active' (default)")
+    p.add_argument("--set", choices=("test", "train", "all"), default="test")
+    p.add_argument("--format", choices=("png", "gif"), default="png")
+    p.add_argument("--rle", metavar="FILE", help="also write a Carvana submission CSV")
+    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--overwrite", action="store_true")
+
+    p = data_cmd("evaluate", "mean Dice and IoU over the labelled images", cmd_evaluate)
+    p.add_argument("--run", default="active")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _log_file(args: argparse.Namespace) -> Path:
+    base = Path(args.project) if getattr(args, "project", None) else None
+    if base is None and getattr(args, "data", None):
+        base = Path(args.data) / ".carseg"
+    folder = base / "logs" if base and base.is_dir() else Path(tempfile.gettempdir())
+    return folder / "carseg.log"
+
+
+def main(argv: list[str] | None = None) -> int:
+    # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) is noise on a terminal.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = build_parser().parse_args(argv)
+    progress = TerminalProgress()
+    try:
+        return int(args.fn(args, progress))
+    except InputError as exc:
+        progress.close()
+        print(f"carseg: error: {exc}", file=sys.stderr)
+        return 2
+    except (Cancelled, KeyboardInterrupt):
+        progress.close()
+        print("carseg: cancelled", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        progress.close()
+        path = _log_file(args)
+        try:
+            with open(path, "a") as f:
+                f.write(traceback.format_exc())
+        except OSError:
+            path = Path("(log unavailable)")
+        print(f"carseg: unexpected error: {type(exc).__name__}: {exc} (details in {path})", file=sys.stderr)
+        return 1
+    finally:
+        progress.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

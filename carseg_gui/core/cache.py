@@ -1,0 +1,143 @@
+"""The preprocessed dataset on disk: indexed matrices an epoch can stream from.
+
+``cache/s<size>/index.json`` names the current generation folder, which holds ``images.npy``
+(N, S, S, 3) uint8 and ``masks.npy`` (N, S, S) uint8 0/1. A rebuild writes a new generation and
+then replaces index.json, so a crash mid-rebuild leaves the previous cache intact and usable.
+Rows are matched across runs by key and file fingerprint (mtime + size of image and mask), so a
+second run decodes only files that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .imageio import atomic_write_json, read_json
+
+INDEX_VERSION = 1
+
+
+def file_fingerprint(*paths: Path | None) -> str:
+    parts = []
+    for p in paths:
+        if p is None:
+            parts.append("-")
+            continue
+        st = Path(p).stat()
+        parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+    return "|".join(parts)
+
+
+@dataclass
+class Cache:
+    """A read view of one cache generation. Arrays are memory-mapped, never loaded whole."""
+
+    folder: Path
+    index: dict[str, Any]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.index["rows"]
+
+    @property
+    def size(self) -> int:
+        return int(self.index["size"])
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.index["fingerprint"])
+
+    @property
+    def problems(self) -> list[dict[str, str]]:
+        return self.index.get("problems", [])
+
+    def _generation(self) -> Path:
+        return self.folder / self.index["generation"]
+
+    def images(self) -> np.ndarray:
+        return np.load(self._generation() / "images.npy", mmap_mode="r")
+
+    def masks(self) -> np.ndarray:
+        return np.load(self._generation() / "masks.npy", mmap_mode="r")
+
+    def labelled_rows(self) -> list[int]:
+        return [i for i, r in enumerate(self.rows) if r["labelled"] and not r.get("excluded")]
+
+    def unlabelled_rows(self) -> list[int]:
+        return [i for i, r in enumerate(self.rows) if not r["labelled"]]
+
+    def rows_for_set(self, which: str) -> list[int]:
+        if which == "train":
+            return [i for i, r in enumerate(self.rows) if r["labelled"]]
+        if which == "test":
+            return self.unlabelled_rows()
+        if which == "all":
+            return list(range(len(self.rows)))
+        raise ValueError(f"unknown set {which!r}")
+
+
+def cache_folder(project: Path, size: int) -> Path:
+    return Path(project) / "cache" / f"s{size}"
+
+
+def open_cache(project: Path, size: int) -> Cache | None:
+    folder = cache_folder(project, size)
+    index = read_json(folder / "index.json")
+    if not index or index.get("version") != INDEX_VERSION:
+        return None
+    if not (folder / index["generation"] / "images.npy").exists():
+        return None
+    return Cache(folder, index)
+
+
+def dataset_fingerprint(rows: list[dict[str, Any]], size: int) -> str:
+    h = hashlib.sha256(f"size={size}".encode())
+    for r in rows:
+        h.update(f"{r['key']}|{r['fp']}|{r['labelled']}\n".encode())
+    return h.hexdigest()[:16]
+
+
+class CacheWriter:
+    """Builds the next generation; ``commit`` makes it current, ``abort`` throws it away."""
+
+    def __init__(self, project: Path, size: int, n: int, generation: str) -> None:
+        self.folder = cache_folder(project, size)
+        self.size = size
+        self.generation = generation
+        self.path = self.folder / generation
+        self.path.mkdir(parents=True, exist_ok=True)
+        shape = (max(n, 0), size, size)
+        self.images = np.lib.format.open_memmap(
+            self.path / "images.npy", mode="w+", dtype=np.uint8, shape=(*shape, 3)
+        )
+        self.masks = np.lib.format.open_memmap(self.path / "masks.npy", mode="w+", dtype=np.uint8, shape=shape)
+
+    def commit(self, rows: list[dict[str, Any]], problems: list[dict[str, str]], root: Path) -> Cache:
+        self.images.flush()
+        self.masks.flush()
+        del self.images, self.masks
+        index = {
+            "version": INDEX_VERSION,
+            "size": self.size,
+            "root": str(root),
+            "generation": self.generation,
+            "rows": rows,
+            "problems": problems,
+            "fingerprint": dataset_fingerprint(rows, self.size),
+        }
+        atomic_write_json(self.folder / "index.json", index)
+        for old in self.folder.iterdir():
+            if old.is_dir() and old.name != self.generation:
+                shutil.rmtree(old, ignore_errors=True)
+        return Cache(self.folder, index)
+
+    def abort(self) -> None:
+        for name in ("images", "masks"):
+            if hasattr(self, name):
+                delattr(self, name)
+        shutil.rmtree(self.path, ignore_errors=True)

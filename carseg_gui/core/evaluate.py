@@ -1,0 +1,77 @@
+"""Score a run on the labelled images of a dataset: Dice and IoU at cache size and at original size.
+
+"Original size" is the Carvana measure: the probability map upsampled (bilinear) to the image's size,
+thresholded, and compared with the original mask binarised by Otsu at full resolution.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .cache import Cache
+from .imageio import read_mask
+from .jobs import CancelToken, Progress, ProgressFn, no_progress
+from .metrics import dice, iou
+from .otsu import otsu_mask
+from .predict import predict_rows, to_original_size
+from .preprocess import require_labelled
+from .project import RunInfo
+
+
+def evaluate(
+    cache: Cache,
+    run: RunInfo,
+    model: Any,
+    threshold: float = 0.5,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    rows = require_labelled(cache)
+    masks = cache.masks()
+    per_image: list[dict[str, Any]] = []
+
+    def score(row: int, prob: np.ndarray) -> dict[str, Any]:
+        rec = cache.rows[row]
+        small = masks[row]
+        pred_small = (prob > threshold).astype(np.uint8)
+        truth = otsu_mask(read_mask(Path(rec["mask"])))
+        full = to_original_size(prob, rec["orig"], threshold)
+        return {
+            "key": rec["key"],
+            "dice_128": dice(small, pred_small),
+            "iou_128": iou(small, pred_small),
+            "dice_full": dice(truth, full),
+            "iou_full": iou(truth, full),
+        }
+
+    total = len(rows)
+    progress(Progress("evaluate", 0, total))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="evaluate") as pool:
+        futures = []
+        for row, prob in predict_rows(model, cache, rows, cancel=cancel):
+            futures.append(pool.submit(score, row, prob))
+        for done, fut in enumerate(futures, start=1):
+            per_image.append(fut.result())
+            if done % 8 == 0 or done == total:
+                progress(Progress("evaluate", done, total))
+
+    def mean(key: str) -> float:
+        return round(float(np.mean([p[key] for p in per_image])), 5)
+
+    return {
+        "run": run.id,
+        "size": cache.size,
+        "threshold": threshold,
+        "images": len(per_image),
+        "dice_128": mean("dice_128"),
+        "iou_128": mean("iou_128"),
+        "dice_full": mean("dice_full"),
+        "iou_full": mean("iou_full"),
+        "dice_full_min": round(min(p["dice_full"] for p in per_image), 5),
+        "per_image": per_image,
+    }

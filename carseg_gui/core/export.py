@@ -1,0 +1,99 @@
+"""Write predicted masks at each image's original size: PNG 0/255, Carvana GIF, RLE CSV."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cache import Cache
+from .imageio import atomic_write_bytes, encode_mask
+from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
+from .predict import predict_rows, to_original_size
+from .project import RunInfo
+from .rle import rle_encode
+
+FORMATS = ("png", "gif")
+
+
+@dataclass
+class ExportSummary:
+    out: Path
+    written: list[Path] = field(default_factory=list)
+    rle: Path | None = None
+    set: str = "test"
+    run: str = ""
+
+
+def mask_name(image_name: str, fmt: str) -> str:
+    stem = Path(image_name).stem
+    return f"{stem}_mask.gif" if fmt == "gif" else f"{stem}.png"
+
+
+def export_masks(
+    cache: Cache,
+    run: RunInfo,
+    model: Any,
+    out: Path,
+    which: str = "test",
+    fmt: str = "png",
+    rle: Path | None = None,
+    threshold: float = 0.5,
+    overwrite: bool = False,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> ExportSummary:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r} (choose png or gif)")
+    rows = cache.rows_for_set(which)
+    if not rows:
+        raise InputError(f"no {which} images to predict in {cache.index.get('root')}")
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
+    targets = {r: out / mask_name(cache.rows[r]["image"], fmt) for r in rows}
+    if not overwrite:
+        existing = [p for p in targets.values() if p.exists()] + ([rle] if rle and rle.exists() else [])
+        if existing:
+            raise InputError(
+                f"{len(existing)} file(s) already exist, e.g. {existing[0]}; pass --overwrite to replace them"
+            )
+    summary = ExportSummary(out=out, set=which, run=run.id)
+    rle_lines: list[str] = []
+
+    def write(row: int, prob: Any) -> tuple[Path, str]:
+        mask = to_original_size(prob, cache.rows[row]["orig"], threshold)
+        atomic_write_bytes(targets[row], encode_mask(mask, fmt))
+        return targets[row], rle_encode(mask) if rle else ""
+
+    total = len(rows)
+    progress(Progress("export", 0, total))
+    pending: list[tuple[int, Future[tuple[Path, str]]]] = []
+
+    def drain(keep: int) -> None:
+        while len(pending) > keep:
+            row, fut = pending.pop(0)
+            path, code = fut.result()
+            summary.written.append(path)
+            if rle:
+                rle_lines.append(f"{Path(cache.rows[row]['image']).name},{code}")
+            done = len(summary.written)
+            if done % 8 == 0 or done == total:
+                progress(Progress("export", done, total))
+
+    # Upsampling and encoding full-size masks is the slow half: it runs beside the next prediction,
+    # with a bounded queue so memory stays flat however many images there are.
+    workers = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
+        for row, prob in predict_rows(model, cache, rows, cancel=cancel):
+            pending.append((row, pool.submit(write, row, prob)))
+            drain(keep=4 * workers + 32)
+        drain(keep=0)
+    if rle:
+        atomic_write_bytes(rle, ("img,rle_mask\n" + "\n".join(rle_lines) + "\n").encode())
+        summary.rle = rle
+    return summary

@@ -1,0 +1,158 @@
+"""Reading images and masks, and writing every file atomically.
+
+OpenCV decodes JPEG/PNG/TIFF/BMP (and can decode JPEG at 1/2, 1/4, 1/8 scale in the DCT, which is
+what makes preprocessing of 1918x1280 photos cheap); Pillow decodes GIF, because Carvana's masks
+are palette GIFs and Pillow returns the palette indices four times faster than OpenCV.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".bmp")
+_JPEG = (".jpg", ".jpeg")
+_REDUCED_FLAGS = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+class UnreadableImage(Exception):
+    """The file exists but is not an image we can decode; the message says why."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and os.replace, so readers never see half a file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return default
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(height, width) from the header only, without decoding the pixels."""
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except Exception as exc:  # Pillow raises many types for bad files
+        raise UnreadableImage(_reason(path, exc)) from exc
+    return h, w
+
+
+def read_image(path: Path, min_side: int | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """RGB uint8 image and its original (height, width).
+
+    With ``min_side``, a JPEG is decoded at the largest DCT reduction (1/2, 1/4, 1/8) whose result
+    still has both sides >= min_side; that is exact enough for a later INTER_AREA resize and 5-8x faster.
+    """
+    path = Path(path)
+    h, w = image_size(path)
+    flag = cv2.IMREAD_COLOR
+    if min_side and path.suffix.lower() in _JPEG:
+        for factor in (8, 4, 2):
+            if min(h, w) // factor >= min_side:
+                flag = _REDUCED_FLAGS[factor]
+                break
+    if path.suffix.lower() == ".gif":
+        arr = _read_pil(path, "RGB")
+    else:
+        bgr = cv2.imread(str(path), flag)
+        if bgr is None:
+            arr = _read_pil(path, "RGB")  # an odd TIFF/BMP OpenCV declines
+        else:
+            arr = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return arr, (h, w)
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """The mask as stored: 2-D (grey, palette resolved to grey) or 3-D (RGB/RGBA); any dtype."""
+    path = Path(path)
+    if path.suffix.lower() == ".gif":
+        return _read_gif_mask(path)
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        return np.asarray(_read_pil(path, None))
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+    elif arr.ndim == 3 and arr.shape[2] == 4:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGBA)
+    return arr
+
+
+def _read_gif_mask(path: Path) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode == "P":
+                palette = np.asarray(im.getpalette() or [], dtype=np.uint8).reshape(-1, 3)
+                idx = np.asarray(im)
+                if len(palette) and idx.max() < len(palette):
+                    grey = palette.mean(axis=1).astype(np.uint8)
+                    # Carvana's palette is (0,0,0),(255,255,255): the grey lookup keeps 0/255.
+                    return grey[idx]
+                return idx
+            return np.asarray(im.convert("L"))
+    except Exception as exc:
+        raise UnreadableImage(_reason(path, exc)) from exc
+
+
+def _read_pil(path: Path, mode: str | None) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return np.asarray(im.convert(mode) if mode else im)
+    except Exception as exc:
+        raise UnreadableImage(_reason(path, exc)) from exc
+
+
+def _reason(path: Path, exc: Exception) -> str:
+    p = Path(path)
+    if not p.exists():
+        return "file not found"
+    if p.stat().st_size == 0:
+        return "empty file"
+    text = str(exc).split("\n")[0]
+    if "cannot identify image file" in text:
+        return "not an image file (cannot identify its format)"
+    return f"cannot decode: {text}"
+
+
+def encode_mask(mask: np.ndarray, fmt: str) -> bytes:
+    """A 0/1 (or bool) mask as PNG 0/255, or as a Carvana-style palette GIF with indices 0/1."""
+    binary = (np.asarray(mask) > 0).astype(np.uint8)
+    if fmt == "png":
+        ok, buf = cv2.imencode(".png", binary * 255)
+        if not ok:
+            raise OSError("PNG encoding failed")
+        return buf.tobytes()
+    if fmt == "gif":
+        im = Image.frombytes("P", (binary.shape[1], binary.shape[0]), binary.tobytes())
+        im.putpalette([0, 0, 0, 255, 255, 255])
+        out = io.BytesIO()
+        im.save(out, format="GIF")
+        return out.getvalue()
+    raise ValueError(f"unknown mask format {fmt!r}")

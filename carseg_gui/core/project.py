@@ -1,0 +1,118 @@
+"""The project folder: everything the app writes about one dataset lives here.
+
+``<project>/cache/``, ``runs/<id>/``, ``corrections/``, ``logs/``, ``state.json``. The default is
+``<dataset>/.carseg``; a read-only dataset needs an explicit project folder.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .imageio import atomic_write_json, read_json
+from .jobs import InputError
+
+STATE_VERSION = 1
+
+
+def default_project(data: Path) -> Path:
+    return Path(data) / ".carseg"
+
+
+def resolve_project(data: Path, project: Path | None) -> Path:
+    """The project folder, created if needed; a clear InputError when it cannot be written."""
+    folder = Path(project) if project else default_project(data)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        hint = "" if project else " (the dataset folder is read-only? pass --project DIR)"
+        raise InputError(f"cannot write the project folder {folder}: {exc.strerror or exc}{hint}") from exc
+    for sub in ("runs", "logs"):
+        (folder / sub).mkdir(exist_ok=True)
+    return folder
+
+
+def load_state(project: Path) -> dict[str, Any]:
+    state = read_json(Path(project) / "state.json", default=None) or {}
+    state.setdefault("version", STATE_VERSION)
+    state.setdefault("active_run", None)
+    state.setdefault("images", {})
+    return state
+
+
+def save_state(project: Path, state: dict[str, Any]) -> None:
+    atomic_write_json(Path(project) / "state.json", state)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    folder: Path
+    status: str  # running, finished, cancelled, failed
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+
+    @property
+    def model_path(self) -> Path:
+        return self.folder / "model.keras"
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_path.exists()
+
+
+def new_run_id(project: Path) -> str:
+    base = time.strftime("%Y%m%d-%H%M%S")
+    runs = Path(project) / "runs"
+    run_id, n = base, 1
+    while (runs / run_id).exists():
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
+def read_run(folder: Path) -> RunInfo:
+    folder = Path(folder)
+    status = read_json(folder / "status.json", default={}) or {}
+    return RunInfo(
+        id=folder.name,
+        folder=folder,
+        status=status.get("status", "unknown"),
+        config=read_json(folder / "config.json", default={}) or {},
+        metrics=read_json(folder / "metrics.json", default={}) or {},
+    )
+
+
+def list_runs(project: Path) -> list[RunInfo]:
+    runs = Path(project) / "runs"
+    if not runs.is_dir():
+        return []
+    return [read_run(p) for p in sorted(runs.iterdir()) if p.is_dir() and (p / "config.json").exists()]
+
+
+def find_run(project: Path, which: str | None = "active") -> RunInfo:
+    """A run by id, folder path, ``latest`` (newest with a model) or ``active`` (chosen in the app)."""
+    which = which or "active"
+    if which not in ("active", "latest"):
+        path = Path(which)
+        folder = path if path.is_dir() else Path(project) / "runs" / which
+        if not (folder / "config.json").exists():
+            raise InputError(f"run {which!r} not found in {Path(project) / 'runs'}")
+        run = read_run(folder)
+        if not run.has_model:
+            raise InputError(f"run {run.id} has no saved model ({run.status} before its first epoch ended)")
+        return run
+    if which == "active":
+        active = load_state(project).get("active_run")
+        if active and (Path(project) / "runs" / active / "model.keras").exists():
+            return read_run(Path(project) / "runs" / active)
+    with_model = [r for r in list_runs(project) if r.has_model]
+    if not with_model:
+        raise InputError(f"no trained run in {Path(project) / 'runs'}; run `carseg train` first")
+    return with_model[-1]

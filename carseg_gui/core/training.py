@@ -1,0 +1,203 @@
+"""Train the U-Net from the cache: tf.data batches, early stopping, best weights kept on disk.
+
+A run is a folder ``runs/<id>/`` holding ``config.json`` (every setting, the split, the dataset
+fingerprint), ``history.json`` (per epoch), ``metrics.json`` (best epoch), ``status.json`` and
+``model.keras`` (the best weights so far, replaced atomically after each improving epoch, so a
+cancel or a crash keeps the best model).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .cache import Cache
+from .imageio import atomic_write_json
+from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress
+from .preprocess import preprocess, require_labelled
+from .project import RunInfo, load_state, new_run_id, read_run, save_state
+from .split import grouped_split
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 50
+    patience: int = 2
+    val_split: float = 0.1
+    batch_size: int = 16
+    size: int = 128
+    filters: int = 16
+    seed: int = 0
+    learning_rate: float = 1e-3
+    preset: str = "recipe"
+
+    def validate(self) -> None:
+        from .jobs import InputError
+
+        if self.size < 16 or self.size % 16:
+            raise InputError(f"--size must be a multiple of 16 (the U-Net halves it 4 times), got {self.size}")
+        if not 0 <= self.val_split < 1:
+            raise InputError(f"--val-split must be in [0, 1), got {self.val_split}")
+        for name in ("epochs", "batch_size", "filters"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.patience < 0:
+            raise InputError("--patience must be at least 0")
+
+
+def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, seed: int) -> Any:
+    """tf.data over row numbers; each batch is gathered from the memory-mapped cache in one call."""
+    import tensorflow as tf
+
+    images, masks = cache.images(), cache.masks()
+    size = cache.size
+
+    def gather(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.sort(idx)  # sequential reads from the memmap
+        return images[order], masks[order]
+
+    def load(idx: Any) -> tuple[Any, Any]:
+        x, y = tf.numpy_function(gather, [idx], [tf.uint8, tf.uint8])
+        x.set_shape([None, size, size, 3])
+        y = tf.cast(tf.expand_dims(y, -1), tf.float32)
+        y.set_shape([None, size, size, 1])
+        return x, y
+
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(rows, dtype=np.int64))
+    if shuffle:
+        ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _callbacks(
+    run: Path, epochs: int, steps: int, monitor: str, patience: int, progress: ProgressFn, cancel: CancelToken
+) -> list[Any]:
+    import keras
+
+    class Reporter(keras.callbacks.Callback):
+        """Progress per batch and epoch, cancel within one batch, best model and history on disk."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch = 0
+            self.best = np.inf
+            self.best_epoch = 0
+            self.history: list[dict[str, float]] = []
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            info = {"epoch": self.epoch + 1, "epochs": epochs, **_floats(logs)}
+            progress(Progress("batch", batch + 1, steps, info=info))
+            cancel.check()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            values = _floats(logs)
+            self.history.append(values)
+            atomic_write_json(run / "history.json", self.history)
+            current = values.get(monitor, np.inf)
+            if current < self.best:
+                self.best, self.best_epoch = current, epoch + 1
+                tmp = run / "model.partial.keras"
+                self.model.save(tmp)
+                os.replace(tmp, run / "model.keras")
+                atomic_write_json(run / "metrics.json", _best_metrics(self.history, self.best_epoch))
+            info = {**values, "best_epoch": self.best_epoch}
+            progress(Progress("epoch", epoch + 1, epochs, info=info))
+            cancel.check()
+
+    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
+    return [Reporter(), stop]
+
+
+def _floats(logs: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in (logs or {}).items()}
+
+
+def _best_metrics(history: list[dict[str, float]], best_epoch: int) -> dict[str, Any]:
+    best = history[best_epoch - 1]
+    return {"best_epoch": best_epoch, "epochs_run": len(history), **best}
+
+
+def train(
+    root: Path,
+    project: Path,
+    config: TrainConfig | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    cache: Cache | None = None,
+) -> RunInfo:
+    """Preprocess if needed, train, and return the run. A cancelled run is returned, not raised:
+    its folder says "cancelled" and keeps the best model of the epochs that finished."""
+    config = config or TrainConfig()
+    config.validate()
+    cancel = cancel or CancelToken()
+    if cache is None:
+        cache = preprocess(root, project, config.size, progress=progress, cancel=cancel)
+    rows = require_labelled(cache)
+    groups = [cache.rows[i]["car"] or cache.rows[i]["key"] for i in rows]
+    train_rows, val_rows = grouped_split(rows, groups, config.val_split, config.seed)
+
+    import keras
+
+    from .unet import build_unet, compile_unet, compute_device
+
+    run = Path(project) / "runs" / new_run_id(project)
+    run.mkdir(parents=True)
+    device = compute_device()
+    record = {
+        **asdict(config),
+        "data": str(Path(root).resolve()),
+        "dataset_fingerprint": cache.fingerprint,
+        "train_keys": [cache.rows[i]["key"] for i in train_rows],
+        "val_keys": [cache.rows[i]["key"] for i in val_rows],
+        "device": device,
+        "versions": {"keras": keras.__version__, "python": platform.python_version()},
+    }
+    atomic_write_json(run / "config.json", record)
+    atomic_write_json(run / "status.json", {"status": "running", "started": time.time()})
+
+    keras.utils.set_random_seed(config.seed)
+    model = compile_unet(build_unet(config.size, config.filters), config.learning_rate)
+    train_ds = make_batches(cache, train_rows, config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = make_batches(cache, val_rows, config.batch_size, shuffle=False, seed=0) if val_rows else None
+    monitor = "val_loss" if val_rows else "loss"
+    steps = -(-len(train_rows) // config.batch_size)
+    callbacks = _callbacks(run, config.epochs, steps, monitor, config.patience, progress, cancel)
+    started = time.perf_counter()
+    status: dict[str, Any] = {"status": "finished"}
+    try:
+        model.fit(
+            train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False
+        )
+    except Cancelled:
+        status = {"status": "cancelled"}
+    except Exception as exc:
+        status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+        atomic_write_json(run / "status.json", status)
+        raise
+    elapsed = time.perf_counter() - started
+    reporter = callbacks[0]
+    if reporter.history:
+        metrics = {
+            **_best_metrics(reporter.history, reporter.best_epoch),
+            "train_s": round(elapsed, 2),
+            "train_images": len(train_rows),
+            "val_images": len(val_rows),
+            "device": device,
+        }
+        atomic_write_json(run / "metrics.json", metrics)
+    atomic_write_json(run / "status.json", {**status, "finished": time.time(), "train_s": round(elapsed, 2)})
+    if status["status"] == "finished":
+        state = load_state(project)
+        state["active_run"] = run.name
+        save_state(project, state)
+    return read_run(run)

@@ -1,0 +1,87 @@
+"""The recipe's U-Net: 4 levels down, 4 up, skip connections, sigmoid output.
+
+Input is uint8 RGB; the model rescales to [0, 1] itself, so the cache, the viewer and the
+exporter can hand it the cached bytes as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Dropout per level as in the Kaggle U-Net starter the Carvana recipe is built on.
+_DROPOUT = (0.1, 0.1, 0.2, 0.2, 0.3)
+
+
+def build_unet(size: int = 128, filters: int = 16) -> Any:
+    import keras
+    from keras import layers
+
+    def block(x: Any, n: int, dropout: float) -> Any:
+        x = layers.Conv2D(n, 3, activation="relu", kernel_initializer="he_normal", padding="same")(x)
+        x = layers.Dropout(dropout)(x)
+        return layers.Conv2D(n, 3, activation="relu", kernel_initializer="he_normal", padding="same")(x)
+
+    inputs = keras.Input((size, size, 3), dtype="uint8", name="image")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    skips = []
+    for level in range(4):
+        x = block(x, filters * 2**level, _DROPOUT[level])
+        skips.append(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = block(x, filters * 16, _DROPOUT[4])
+    for level in reversed(range(4)):
+        x = layers.Conv2DTranspose(filters * 2**level, 2, strides=2, padding="same")(x)
+        x = layers.concatenate([x, skips[level]])
+        x = block(x, filters * 2**level, _DROPOUT[level])
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="mask")(x)
+    return keras.Model(inputs, outputs, name=f"unet{size}_f{filters}")
+
+
+def segmentation_metrics() -> list[Any]:
+    """Dice and IoU per image at threshold 0.5, averaged (the Carvana measure, at cache size)."""
+    from keras import ops
+
+    def _hard(y_true: Any, y_pred: Any) -> tuple[Any, Any, Any]:
+        t = ops.cast(y_true > 0.5, "float32")
+        p = ops.cast(y_pred > 0.5, "float32")
+        inter = ops.sum(t * p, axis=(1, 2, 3))
+        return inter, ops.sum(t, axis=(1, 2, 3)), ops.sum(p, axis=(1, 2, 3))
+
+    def dice(y_true: Any, y_pred: Any) -> Any:
+        inter, st, sp = _hard(y_true, y_pred)
+        return ops.mean((2 * inter + 1.0) / (st + sp + 1.0))
+
+    def iou(y_true: Any, y_pred: Any) -> Any:
+        inter, st, sp = _hard(y_true, y_pred)
+        return ops.mean((inter + 1.0) / (st + sp - inter + 1.0))
+
+    return ["accuracy", dice, iou]
+
+
+def compile_unet(model: Any, learning_rate: float = 1e-3) -> Any:
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="binary_crossentropy",
+        metrics=segmentation_metrics(),
+    )
+    return model
+
+
+def load_model(path: Any) -> Any:
+    """Load a saved run's model for prediction (uncompiled: custom metrics are not needed)."""
+    import keras
+
+    return keras.saving.load_model(str(path), compile=False)
+
+
+def compute_device() -> str:
+    """'CPU' or the first GPU's name, for the training panel and run records."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU: {details.get('device_name', gpus[0].name)}" + (f" (+{len(gpus) - 1})" if len(gpus) > 1 else "")
