@@ -19,6 +19,7 @@ from typing import Any
 from . import __version__
 from .core.jobs import Cancelled, InputError, Progress, ProgressFn
 
+
 class TerminalProgress:
     """A tqdm bar per stage on a terminal; one line per stage change otherwise (logs, CI)."""
 
@@ -127,7 +128,8 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
         overwrite=args.overwrite,
         progress=progress,
     )
-    print(f"wrote {len(summary.written)} {args.format.upper()} masks ({summary.set} set, run {summary.run}) to {summary.out}")
+    what = f"{len(summary.written)} {args.format.upper()} masks ({summary.set} set, run {summary.run})"
+    print(f"wrote {what} to {summary.out}")
     if summary.rle:
         print(f"wrote the RLE submission {summary.rle}")
     return 0

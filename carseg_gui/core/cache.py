@@ -112,9 +112,7 @@ class CacheWriter:
         self.path = self.folder / generation
         self.path.mkdir(parents=True, exist_ok=True)
         shape = (max(n, 0), size, size)
-        self.images = np.lib.format.open_memmap(
-            self.path / "images.npy", mode="w+", dtype=np.uint8, shape=(*shape, 3)
-        )
+        self.images = np.lib.format.open_memmap(self.path / "images.npy", mode="w+", dtype=np.uint8, shape=(*shape, 3))
         self.masks = np.lib.format.open_memmap(self.path / "masks.npy", mode="w+", dtype=np.uint8, shape=shape)
 
     def commit(self, rows: list[dict[str, Any]], problems: list[dict[str, str]], root: Path) -> Cache:

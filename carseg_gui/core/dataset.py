@@ -20,7 +20,7 @@ from .jobs import InputError
 
 # Carvana file names are <12 hex chars of car id>_<two-digit view>.
 _CARVANA_NAME = re.compile(r"^(?P<car>[0-9a-zA-Z]+)_(?P<view>\d{2})$")
-_LAYOUTS = {
+_LAYOUTS: dict[str, list[tuple[str, str, str | None]]] = {
     "carvana": [("train", "train_masks", "test"), ("train_images", "train_masks", "test_images")],
     "generic": [("images", "masks", None)],
 }
@@ -84,9 +84,7 @@ def _find_layout(root: Path) -> tuple[str, Path, Path | None, Path | None]:
                 mask_dir = root / masks if (root / masks).is_dir() else None
                 test_dir = root / test if test and (root / test).is_dir() else None
                 return layout, root / images, mask_dir, test_dir
-    raise InputError(
-        f"{root}: no dataset found (expected train/ + train_masks/ [+ test/], or images/ + masks/)"
-    )
+    raise InputError(f"{root}: no dataset found (expected train/ + train_masks/ [+ test/], or images/ + masks/)")
 
 
 def _is_image_name(path: Path) -> bool:
@@ -145,6 +143,4 @@ def scan(root: Path) -> Dataset:
 def _record(root: Path, image: Path, mask: Path | None, split: str) -> Record:
     match = _CARVANA_NAME.match(image.stem)
     car, view = (match["car"], match["view"]) if match else (None, None)
-    return Record(
-        key=str(image.relative_to(root)), image=image, mask=mask, split=split, car=car, view=view
-    )
+    return Record(key=str(image.relative_to(root)), image=image, mask=mask, split=split, car=car, view=view)

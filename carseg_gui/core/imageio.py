@@ -81,10 +81,8 @@ def read_image(path: Path, min_side: int | None = None) -> tuple[np.ndarray, tup
         arr = _read_pil(path, "RGB")
     else:
         bgr = cv2.imread(str(path), flag)
-        if bgr is None:
-            arr = _read_pil(path, "RGB")  # an odd TIFF/BMP OpenCV declines
-        else:
-            arr = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        # Pillow takes the odd TIFF/BMP that OpenCV declines.
+        arr = _read_pil(path, "RGB") if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     return arr, (h, w)
 
 

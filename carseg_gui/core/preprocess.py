@@ -125,7 +125,7 @@ def preprocess(
     try:
         decoded = _decode_all(todo, size, workers, cancel)
         for done, (rec, mask, fp) in enumerate(plan, start=1):
-            row = {
+            row: dict[str, Any] = {
                 "key": rec.key,
                 "image": str(rec.image),
                 "mask": str(mask) if mask else None,
@@ -151,7 +151,8 @@ def preprocess(
                     problems.append({"path": str(rec.image), "reason": d.problem})
                 else:
                     if d.mask_problem:
-                        problems.append({"path": d.mask_path or "", "reason": f"{d.mask_problem}; image used unlabelled"})
+                        reason = f"{d.mask_problem}; image used unlabelled"
+                        problems.append({"path": d.mask_path or "", "reason": reason})
                     n = len(rows)
                     assert d.image is not None
                     writer.images[n] = d.image

@@ -175,9 +175,7 @@ def train(
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "finished"}
     try:
-        model.fit(
-            train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False
-        )
+        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     except Cancelled:
         status = {"status": "cancelled"}
     except Exception as exc:
