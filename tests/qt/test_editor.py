@@ -1,0 +1,419 @@
+"""The mask editor driven as a user would: mouse events on the canvas viewport, keys, buttons."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from carseg_gui.core import masks
+from carseg_gui.core.corrections import correction_path, get_status
+from carseg_gui.core.imageio import read_mask
+from carseg_gui.qt.editor import EditorItem, MaskEditor
+from carseg_gui.qt.editor.signals import losses
+from tests.datasets import car_pair
+
+LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
+
+
+def write_items(folder: Path, n: int = 3, h: int = 300, w: int = 400) -> list[EditorItem]:
+    folder.mkdir(parents=True, exist_ok=True)
+    items = []
+    for i in range(n):
+        img, mask = car_pair(h, w, seed=i)
+        cv2.imwrite(str(folder / f"img{i}.png"), img)
+        cv2.imwrite(str(folder / f"img{i}_mask.png"), mask * 255)
+        # The "model" sees the car shifted 6 px right: a strip of disagreement on each side.
+        prob = np.roll(mask.astype(np.float32) * 0.9, 6, axis=1)
+        items.append(
+            EditorItem(f"train/img{i}.png", folder / f"img{i}.png", folder / f"img{i}_mask.png", lambda p=prob: p)
+        )
+    return items
+
+
+@pytest.fixture
+def items(tmp_path: Path) -> list[EditorItem]:
+    return write_items(tmp_path / "data")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return folder
+
+
+def open_editor(qtbot, project: Path, items: Sequence[EditorItem], index: int = 0) -> MaskEditor:  # type: ignore[no-untyped-def]
+    editor = MaskEditor(project, items, index)
+    qtbot.addWidget(editor)
+    editor.resize(1000, 700)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.activateWindow()
+    editor.canvas.setFocus()
+    return editor
+
+
+@pytest.fixture
+def editor(qtbot, project: Path, items: list[EditorItem]) -> MaskEditor:  # type: ignore[no-untyped-def]
+    ed = open_editor(qtbot, project, items)
+    yield ed
+    ed.close()
+
+
+def mouse(editor: MaskEditor, kind: QEvent.Type, pos: QPoint, button=LEFT, buttons=LEFT) -> None:  # type: ignore[no-untyped-def]
+    vp = editor.canvas.viewport()
+    event = QMouseEvent(
+        kind, QPointF(pos), QPointF(vp.mapToGlobal(pos)), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(vp, event)
+
+
+def view_pos(editor: MaskEditor, p: tuple[float, float]) -> QPoint:
+    """Where image point p is in the viewport: tests name image positions, events need the view's."""
+    return editor.canvas.mapFromScene(QPointF(*p))
+
+
+def drag(editor: MaskEditor, points: Sequence[tuple[float, float]], button=LEFT) -> None:  # type: ignore[no-untyped-def]
+    """Press, move through and release at image points (mapped to the viewport like a user's hand)."""
+    pts = [view_pos(editor, p) for p in points]
+    mouse(editor, QEvent.Type.MouseButtonPress, pts[0], button, button)
+    for p in pts[1:]:
+        mouse(editor, QEvent.Type.MouseMove, p, NONE, button)
+    mouse(editor, QEvent.Type.MouseButtonRelease, pts[-1], button, NONE)
+
+
+def click(editor: MaskEditor, p: tuple[float, float], button=LEFT) -> None:  # type: ignore[no-untyped-def]
+    drag(editor, [p], button)
+
+
+def at_100(editor: MaskEditor) -> None:
+    editor.canvas.zoom_100()
+
+
+def scene(editor: MaskEditor, p: tuple[float, float]) -> tuple[float, float]:
+    """The scene point the canvas gets for a click aimed at image point p (view pixels are whole)."""
+    return editor.canvas.scene_pos(view_pos(editor, p))
+
+
+def test_pyside_refcount_workaround_is_measured() -> None:
+    # PySide6 6.12.0 loses a reference to True per emit(); the editor's emit() gives it back.
+    assert all(n in (0, 1) for n in losses())
+
+
+def test_stroke_changes_exactly_the_brushed_pixels(editor: MaskEditor) -> None:
+    at_100(editor)
+    editor.set_tool("brush")
+    editor.canvas.set_brush_size(12)
+    doc = editor.document
+    before = doc.mask.copy()
+    points = [(20, 20), (60, 35), (120, 40), (160, 120)]
+    drag(editor, points)
+    # Independent of the brush code: pixel centres within r of the stroke's polyline in the scene.
+    ys, xs = np.mgrid[0 : before.shape[0], 0 : before.shape[1]] + 0.5
+    dist = np.full(before.shape, np.inf)
+    for a, b in itertools.pairwise([scene(editor, p) for p in points]):
+        d = np.subtract(b, a)
+        t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / (d @ d), 0, 1)
+        dist = np.minimum(dist, np.hypot(xs - a[0] - t * d[0], ys - a[1] - t * d[1]))
+    assert (doc.mask[dist <= 5.99] == 1).all()
+    assert np.array_equal(doc.mask[dist > 6.01], before[dist > 6.01])
+    # And exactly what the core operation gives for the same mapped points.
+    expected = before.copy()
+    for a, b in itertools.pairwise([points[0], *points]):
+        masks.paint_segment(expected, scene(editor, a), scene(editor, b), 6.0, 1)
+    assert np.array_equal(doc.mask, expected)
+    assert doc.stack.count() == 1  # one stroke, one undo step
+    # The overlay was repainted where the stroke went (mask colour, opaque in the buffer).
+    x, y = (int(v) for v in scene(editor, (60, 35)))
+    assert editor.canvas.overlay.pixel(x, y) >> 24 == 255
+
+
+def test_undo_redo_restore_bit_exactly_by_keys(qtbot, editor: MaskEditor) -> None:  # type: ignore[no-untyped-def]
+    doc = editor.document
+    states = [doc.mask.copy()]
+    editor.canvas.set_brush_size(25)
+    for tool, pts in [
+        ("brush", [(50, 50), (300, 80)]),
+        ("eraser", [(200, 200), (250, 120)]),
+        ("brush", [(10, 300), (400, 310)]),
+    ]:
+        editor.set_tool(tool)
+        drag(editor, pts)
+        states.append(doc.mask.copy())
+    assert doc.stack.count() == 3
+    for expected in reversed(states[:-1]):
+        qtbot.keyClick(editor.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert np.array_equal(doc.mask, expected)
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert np.array_equal(doc.mask, states[1])
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(doc.mask, states[3])
+
+
+def test_right_button_erases_with_the_brush(editor: MaskEditor) -> None:
+    at_100(editor)
+    doc = editor.document
+    inside = (int(doc.mask.shape[1] / 2), int(doc.mask.shape[0] / 2))
+    assert doc.mask[inside[1], inside[0]] == 1
+    editor.set_tool("brush")
+    drag(editor, [inside, (inside[0] + 10, inside[1])], RIGHT)
+    assert doc.mask[inside[1], inside[0]] == 0
+
+
+def test_flood_fill_fills_a_hole(qtbot, tmp_path: Path, project: Path) -> None:  # type: ignore[no-untyped-def]
+    img = np.full((200, 300, 3), 200, np.uint8)
+    ring = np.zeros((200, 300), np.uint8)
+    cv2.circle(ring, (150, 100), 60, 1, 8)
+    cv2.imwrite(str(tmp_path / "r.png"), img)
+    cv2.imwrite(str(tmp_path / "r_mask.png"), ring * 255)
+    ed = open_editor(qtbot, project, [EditorItem("r.png", tmp_path / "r.png", tmp_path / "r_mask.png")])
+    at_100(ed)
+    ed.set_tool("fill")
+    click(ed, (150.5, 100.5))
+    expected = ring.copy()
+    cv2.floodFill(expected, None, (150, 100), 1)
+    assert np.array_equal(ed.document.mask, expected)
+    assert ed.document.stack.count() == 1
+    ed.close()
+
+
+def test_polygon_fill_cut_and_lasso(editor: MaskEditor) -> None:
+    at_100(editor)
+    doc = editor.document
+    editor.set_tool("polyfill")
+    corners = [(10, 10), (80, 10), (80, 60), (10, 60)]
+    expected = doc.mask.copy()
+    masks.polygon_fill(expected, [scene(editor, p) for p in corners], 1)
+    for p in corners:
+        click(editor, p)
+    click(editor, corners[0])  # a click on the first corner closes the polygon
+    assert np.array_equal(doc.mask, expected)
+
+    editor.set_tool("polycut")
+    square = [(20, 20), (50, 20), (50, 40), (20, 40)]
+    masks.polygon_fill(expected, [scene(editor, p) for p in square], 0)
+    for p in square:
+        click(editor, p)
+    mouse(editor, QEvent.Type.MouseButtonDblClick, view_pos(editor, square[-1]))
+    assert np.array_equal(doc.mask, expected)
+
+    # A lasso: press, drag around, release closes it.
+    editor.set_tool("polyfill")
+    lasso = [(300, 10), (340, 12), (350, 50), (310, 60), (295, 30)]
+    drag(editor, lasso)
+    assert doc.mask[int(scene(editor, (325, 35))[1]), int(scene(editor, (325, 35))[0])] == 1
+    assert doc.stack.count() == 3
+
+
+def test_escape_cancels_a_polygon(qtbot, editor: MaskEditor) -> None:  # type: ignore[no-untyped-def]
+    before = editor.document.mask.copy()
+    editor.set_tool("polyfill")
+    for p in [(10, 10), (80, 10), (80, 60)]:
+        click(editor, p)
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Escape)
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Return)
+    assert np.array_equal(editor.document.mask, before) and editor.document.stack.count() == 0
+
+
+def test_take_prediction_reset_and_disagreement(editor: MaskEditor) -> None:
+    doc = editor.document
+    original = doc.mask.copy()
+    editor.take_whole_prediction()
+    assert np.array_equal(doc.mask, doc.pred)
+    editor.reset_to_original()
+    assert np.array_equal(doc.mask, original)
+    at_100(editor)
+    editor.set_tool("take")
+    region = [(0, 0), (200, 0), (200, 300), (0, 300)]
+    for p in region:
+        click(editor, p)
+    click(editor, region[0])
+    bbox, inside = masks.polygon_region(doc.shape, [scene(editor, p) for p in region])
+    y0, y1, x0, x1 = bbox
+    assert np.array_equal(doc.mask[y0:y1, x0:x1][inside], doc.pred[y0:y1, x0:x1][inside])
+    assert np.array_equal(doc.mask[:, x1:], original[:, x1:])
+    # Disagreement colouring: mask-only and prediction-only pixels get their own colours.
+    editor.reset_to_original()
+    editor.set_mode("disagreement")
+    missed, extra = masks.disagreement(doc.mask, doc.pred)
+    overlay = editor.canvas.overlay
+    my, mx = np.argwhere(missed)[0]
+    ey, ex = np.argwhere(extra)[0]
+    assert overlay.pixel(mx, my) != overlay.pixel(ex, ey) and overlay.pixel(ex, ey) >> 24 == 255
+    # The threshold slider re-binarises the prediction live (0.9 * car: nothing above 0.95).
+    editor.panel.threshold.setValue(95)
+    assert doc.pred is not None and not doc.pred.any()
+
+
+def test_status_buttons_and_corrected_on_first_edit(qtbot, editor: MaskEditor, project: Path) -> None:  # type: ignore[no-untyped-def]
+    key = editor.current_key
+    with qtbot.waitSignal(editor.statusChanged) as signal:
+        qtbot.keyClick(editor.canvas, Qt.Key.Key_A)
+    assert signal.args == [key, "approved"] and get_status(project, key) == "approved"
+    drag(editor, [(30, 30), (90, 90)])
+    qtbot.waitUntil(lambda: get_status(project, key) == "corrected")
+    assert editor.panel.status.text() == "Corrected"
+    editor.panel.exclude.click()
+    assert get_status(project, key) == "excluded"
+    drag(editor, [(100, 30), (150, 90)])
+    editor.flush()
+    assert get_status(project, key) == "excluded"  # editing does not bring an excluded image back
+    editor.panel.unreviewed.click()
+    history = json.loads((project / "state.json").read_text())["images"][key]["history"]
+    assert [h["status"] for h in history] == ["approved", "corrected", "excluded", "unreviewed"]
+
+
+def test_saved_indicator_is_honest_and_work_persists(qtbot, editor: MaskEditor, project, items) -> None:  # type: ignore[no-untyped-def]
+    key = editor.current_key
+    path = correction_path(project, key)
+    drag(editor, [(30, 30), (200, 60)])
+    assert "Unsaved" in editor.saved_label.text() and not path.exists()
+    qtbot.waitUntil(lambda: "Saved" in editor.saved_label.text() and "Unsaved" not in editor.saved_label.text())
+    saved = (read_mask(path) > 0).astype(np.uint8)  # "Saved" is only shown once the bytes are there
+    assert np.array_equal(saved, editor.document.mask)
+    drag(editor, [(30, 200), (200, 260)])
+    edited = editor.document.mask.copy()
+    editor.close()  # closing writes what the timer had not written yet
+    again = open_editor(qtbot, project, items)
+    assert np.array_equal(again.document.mask, edited)
+    assert get_status(project, key) == "corrected"
+    again.close()
+
+
+def test_next_previous_follow_and_keep_undo_per_image(qtbot, editor: MaskEditor, project: Path) -> None:  # type: ignore[no-untyped-def]
+    drag(editor, [(30, 30), (200, 60)])
+    first = editor.document
+    with qtbot.waitSignal(editor.currentChanged) as signal:
+        qtbot.keyClick(editor.canvas, Qt.Key.Key_Right)
+    assert signal.args == [1, "train/img1.png"]
+    assert correction_path(project, "train/img0.png").exists()  # switching image saved it
+    assert editor.document is not first and editor.document.stack.count() == 0
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Left)
+    assert editor.document is first and first.stack.count() == 1
+    editor.undo()
+    assert not first.stack.canUndo()
+
+
+def test_corrupt_correction_is_reported_and_set_aside(qtbot, project: Path, items: list[EditorItem]) -> None:  # type: ignore[no-untyped-def]
+    bad = correction_path(project, items[0].key)
+    bad.parent.mkdir(parents=True)
+    cv2.imwrite(str(bad), np.zeros((10, 10), np.uint8))
+    editor = MaskEditor(project, [])
+    qtbot.addWidget(editor)
+    with qtbot.waitSignal(editor.problemFound) as signal:
+        editor.set_items(items, 0)
+    assert "rejected" in signal.args[1] and not bad.exists()
+    assert np.array_equal(editor.document.mask, editor.document.original)
+    editor.close()
+
+
+def test_full_size_image_stroke_and_undo(qtbot, tmp_path: Path, project: Path) -> None:  # type: ignore[no-untyped-def]
+    [item] = write_items(tmp_path / "big", n=1, h=1280, w=1918)
+    ed = open_editor(qtbot, project, [item])
+    doc = ed.document
+    assert doc.shape == (1280, 1918) and ed.canvas.zoom() < 1  # opened fitted
+    start = doc.mask.copy()
+    ed.canvas.set_brush_size(50)
+    drag(ed, [(100 + 5 * i, 100 + 2 * i) for i in range(100)])
+    changed = np.argwhere(doc.mask != start)
+    y0, x0 = changed.min(axis=0)
+    y1, x1 = changed.max(axis=0) + 1
+    step = doc.stack.command(0)
+    sy0, sy1, sx0, sx1 = step.edit.bbox
+    assert sy0 <= y0 and y1 <= sy1 and sx0 <= x0 and x1 <= sx1
+    assert step.nbytes < 20_000  # packed bbox diff, not a 2.4 MB copy
+    ed.undo()
+    assert np.array_equal(doc.mask, start)
+    ed.close()
+
+
+_CHILD = r"""
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from pathlib import Path
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+from carseg_gui.qt.editor import EditorItem, MaskEditor
+
+data, project, out, finish_last = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] == "1"
+app = QApplication([])
+item = EditorItem("train/img0.png", data / "img0.png", data / "img0_mask.png")
+editor = MaskEditor(project, [item], 0)
+editor.resize(900, 600)
+editor.show()
+app.processEvents()
+vp = editor.canvas.viewport()
+
+def send(kind, x, y, button, buttons):
+    pos = editor.canvas.mapFromScene(QPointF(x, y))
+    QApplication.sendEvent(vp, QMouseEvent(kind, QPointF(pos), QPointF(vp.mapToGlobal(pos)), button, buttons,
+                                           Qt.KeyboardModifier.NoModifier))
+
+L, N = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+# Strokes in quick succession, as a fast user makes them: less than the 300 ms save delay apart.
+for i in range(5):
+    y = 20 + 50 * i
+    send(QEvent.Type.MouseButtonPress, 20, y, L, L)
+    for x in range(30, 380, 10):
+        send(QEvent.Type.MouseMove, x, y + 10, N, L)
+        app.processEvents()
+    if i == 4 and not finish_last:
+        break  # killed in the middle of the last stroke
+    send(QEvent.Type.MouseButtonRelease, 380, y + 10, L, N)
+    app.processEvents()
+    np.save(out / f"after_{i}.npy", editor.document.mask)
+print("READY", flush=True)
+app.exec()
+"""
+
+
+@pytest.mark.parametrize("finish_last", [False, True], ids=["killed-mid-stroke", "killed-after-stroke"])
+def test_sigkill_loses_at_most_the_last_stroke(tmp_path: Path, items: list[EditorItem], finish_last: bool) -> None:
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    project, out = tmp_path / "project", tmp_path / "out"
+    project.mkdir()
+    out.mkdir()
+    script = tmp_path / "child.py"
+    script.write_text(_CHILD)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    args = [sys.executable, str(script), str(items[0].image_path.parent), str(project), str(out), str(int(finish_last))]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    watchdog = threading.Timer(120, child.kill)
+    watchdog.start()
+    try:
+        line = child.stdout.readline()
+        assert line.strip() == "READY", child.stderr.read()
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    finally:
+        watchdog.cancel()
+        child.kill()
+    assert child.returncode == -signal.SIGKILL
+    saved = (read_mask(correction_path(project, "train/img0.png")) > 0).astype(np.uint8)
+    if finish_last:
+        # The last stroke may or may not have reached the disk; every one before it has.
+        assert any(np.array_equal(saved, np.load(out / f"after_{i}.npy")) for i in (3, 4))
+    else:
+        # Pressing for stroke 5 wrote strokes 1-4 first; the half-drawn 5th is what is lost.
+        assert np.array_equal(saved, np.load(out / "after_3.npy"))
+    assert not list((project / "corrections").glob(".*.tmp"))  # no half-written temp files left
