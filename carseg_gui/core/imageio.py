@@ -101,21 +101,31 @@ def read_mask(path: Path) -> np.ndarray:
     return arr
 
 
-def _read_gif_mask(path: Path) -> np.ndarray:
+def _open_gif_grey(path: Path) -> Image.Image:
+    """A GIF mask as a Pillow greyscale image: the palette resolved (Carvana's is black, white)."""
     try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode == "P":
-                palette = np.asarray(im.getpalette() or [], dtype=np.uint8).reshape(-1, 3)
-                idx = np.asarray(im)
-                if len(palette) and idx.max() < len(palette):
-                    grey = palette.mean(axis=1).astype(np.uint8)
-                    # Carvana's palette is (0,0,0),(255,255,255): the grey lookup keeps 0/255.
-                    return grey[idx]
-                return idx
-            return np.asarray(im.convert("L"))
+        im = Image.open(path)
+        im.load()
     except Exception as exc:
         raise UnreadableImage(_reason(path, exc)) from exc
+    return im if im.mode == "L" else im.convert("L")
+
+
+def _read_gif_mask(path: Path) -> np.ndarray:
+    with _open_gif_grey(path) as im:
+        return np.asarray(im)
+
+
+def read_gif_mask_small(path: Path, size: int) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """(mask resized to size x size with box filtering, its full-size maximum, full (height, width)).
+
+    Pillow's reduce-then-box resize is 2-3x faster than OpenCV's INTER_AREA at a non-integer ratio
+    such as 1918 -> 128, and at Carvana's size the mask, not the photo, is the slow half of a pair.
+    """
+    with _open_gif_grey(path) as im:
+        top = float(im.getextrema()[1])
+        small = im.resize((size, size), Image.Resampling.BOX, reducing_gap=2.0)
+        return np.asarray(small), top, (im.height, im.width)
 
 
 def _read_pil(path: Path, mode: str | None) -> np.ndarray:

@@ -17,22 +17,24 @@ from skimage.filters import threshold_otsu
 _MIN_CONTRAST = 0.1
 
 
+def _scale(top: float) -> float:
+    """The value that means "car": read off the data, since 0/1 masks come in any dtype."""
+    if top <= 1.0:
+        return 1.0
+    if top <= 255.0:
+        return 255.0
+    if top <= 65535.0:
+        return 65535.0
+    return top
+
+
 def mask_to_unit(raw: np.ndarray) -> np.ndarray:
     """A float32 single-channel image in [0, 1] from any mask layout and bit depth."""
     arr = np.asarray(raw)
     if arr.ndim == 3:
         arr = _one_channel(arr)
-    arr = arr.astype(np.float32, copy=False)
-    top = float(arr.max()) if arr.size else 0.0
-    if top <= 1.0:
-        scale = 1.0
-    elif top <= 255.0:
-        scale = 255.0
-    elif top <= 65535.0:
-        scale = 65535.0
-    else:
-        scale = top
-    return arr / scale if scale != 1.0 else arr
+    scale = _scale(float(arr.max()) if arr.size else 0.0)
+    return arr.astype(np.float32) / np.float32(scale)
 
 
 def _one_channel(arr: np.ndarray) -> np.ndarray:
@@ -58,7 +60,19 @@ def binarise(unit: np.ndarray) -> np.ndarray:
 
 def otsu_mask(raw: np.ndarray, size: int | None = None) -> np.ndarray:
     """The recipe's mask: resize to ``size`` x ``size`` (if given), then Otsu. 0/1 uint8."""
-    unit = mask_to_unit(raw)
-    if size is not None and unit.shape != (size, size):
-        unit = cv2.resize(unit, (size, size), interpolation=cv2.INTER_AREA)
-    return binarise(unit)
+    arr = np.asarray(raw)
+    if arr.ndim == 3:
+        arr = _one_channel(arr)
+    if size is None or arr.shape == (size, size):
+        return binarise(mask_to_unit(arr))
+    # Scale is read at full size (a resized noisy mask could look like a 0/1 one), but the
+    # float conversion waits until after the resize: 1918x1280 floats cost more than the decode.
+    if arr.dtype not in (np.uint8, np.uint16, np.float32):
+        arr = arr.astype(np.float32)
+    small = cv2.resize(arr, (size, size), interpolation=cv2.INTER_AREA)
+    return otsu_small(small, float(arr.max()) if arr.size else 0.0)
+
+
+def otsu_small(small: np.ndarray, top: float) -> np.ndarray:
+    """Otsu on an already resized single-channel mask whose full-size maximum was ``top``."""
+    return binarise(small.astype(np.float32) / np.float32(_scale(top)))

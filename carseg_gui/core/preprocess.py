@@ -20,9 +20,9 @@ import numpy as np
 
 from . import dataset as ds
 from .cache import Cache, CacheWriter, file_fingerprint, open_cache
-from .imageio import UnreadableImage, read_image, read_mask
+from .imageio import UnreadableImage, read_gif_mask_small, read_image, read_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
-from .otsu import otsu_mask
+from .otsu import otsu_mask, otsu_small
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,19 @@ def decode_pair(image: Path, mask: Path | None, size: int) -> Decoded:
     if mask is None:
         return Decoded(small, None, orig)
     try:
-        raw = read_mask(mask)
+        if mask.suffix.lower() == ".gif":
+            pixels, top, shape = read_gif_mask_small(mask, size)
+            binary = otsu_small(pixels, top)
+        else:
+            raw = read_mask(mask)
+            shape = raw.shape[:2]
+            binary = otsu_mask(raw, size)
     except (UnreadableImage, OSError) as exc:
         return Decoded(small, None, orig, mask_problem=str(exc), mask_path=str(mask))
-    if raw.shape[:2] != orig:
-        reason = f"mask is {raw.shape[1]}x{raw.shape[0]} but the image is {orig[1]}x{orig[0]}"
+    if shape != orig:
+        reason = f"mask is {shape[1]}x{shape[0]} but the image is {orig[1]}x{orig[0]}"
         return Decoded(small, None, orig, mask_problem=reason, mask_path=str(mask))
-    return Decoded(small, otsu_mask(raw, size), orig)
+    return Decoded(small, binary, orig)
 
 
 def _decode_all(

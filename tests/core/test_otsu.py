@@ -87,3 +87,14 @@ def test_resize_then_otsu_keeps_shape(truth: np.ndarray) -> None:
     assert out.shape == (64, 64) and set(np.unique(out)) == {0, 1}
     back = cv2.resize(out, truth.shape[::-1], interpolation=cv2.INTER_NEAREST)
     assert _agree(back, truth) > 0.97
+
+
+def test_fast_gif_path_agrees_with_the_full_size_path(tmp_path: Path) -> None:
+    from carseg_gui.core.imageio import read_gif_mask_small
+    from carseg_gui.core.otsu import otsu_small
+
+    big = car_pair(1280, 1918)[1]
+    write_gif_mask(tmp_path / "m.gif", big)
+    pixels, top, shape = read_gif_mask_small(tmp_path / "m.gif", 128)
+    assert shape == (1280, 1918) and top == 255
+    assert _agree(otsu_small(pixels, top), otsu_mask(read_mask(tmp_path / "m.gif"), 128)) > 0.995
