@@ -99,6 +99,7 @@ class MaskCanvas(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._space = False
         self._fitted = True
+        self._wheel_brush = 0.0  # trackpads send fractions of a notch: add them up
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
@@ -191,8 +192,12 @@ class MaskCanvas(QGraphicsView):
         steps = event.angleDelta().y() / 120.0
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             # ~10% per notch, at least one pixel, so both 3 px and 300 px brushes are quick to reach.
-            step = max(1, round(self._brush_size * 0.1))
-            self.set_brush_size(self._brush_size + round(steps * step) if abs(steps) >= 1 else self._brush_size)
+            self._wheel_brush += steps
+            notches = int(self._wheel_brush)
+            if notches:
+                self._wheel_brush -= notches
+                step = max(1, round(self._brush_size * 0.1))
+                self.set_brush_size(self._brush_size + notches * step)
         elif steps:
             self.set_zoom(self.zoom() * 1.25**steps)
         self._move_cursor(event.position().toPoint())

@@ -96,6 +96,8 @@ class MaskDocument(QObject):
         emit(self.modified)
 
     def set_threshold(self, threshold: float) -> None:
+        if self.pred is not None and float(threshold) == self.threshold:
+            return
         self.threshold = float(threshold)
         if self.prob is not None:
             self.pred = (self.prob >= self.threshold).astype(np.uint8)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenuBar, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from ...core import masks
@@ -86,8 +86,9 @@ class MaskEditor(QWidget):
         self.act_redo = a("Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
         self.group.canUndoChanged.connect(self.act_undo.setEnabled)
         self.group.canRedoChanged.connect(self.act_redo.setEnabled)
-        self.group.undoTextChanged.connect(lambda t: self.act_undo.setText(f"Undo {t}".strip()))
-        self.group.redoTextChanged.connect(lambda t: self.act_redo.setText(f"Redo {t}".strip()))
+        # What would be undone goes in the tooltip: a changing button text would shift the toolbar.
+        self.group.undoTextChanged.connect(lambda t: self.act_undo.setToolTip(f"Undo {t}  (Ctrl+Z)"))
+        self.group.redoTextChanged.connect(lambda t: self.act_redo.setToolTip(f"Redo {t}  (Ctrl+Shift+Z, Ctrl+Y)"))
         self.act_take_all = a("Take whole prediction", self.take_whole_prediction, ["Shift+P"])
         self.act_reset = a("Reset to original mask", self.reset_to_original)
         self.act_fit = a("Fit", self.canvas.fit, ["Ctrl+0", "0"])
@@ -198,7 +199,10 @@ class MaskEditor(QWidget):
         return self.items[self.index].key if 0 <= self.index < len(self.items) else None
 
     def set_items(self, items: Sequence[EditorItem], index: int = 0) -> None:
-        """A new list (the viewer's filter or order changed); the open image stays open if listed."""
+        """A new list (the viewer's filter or order changed), opened at ``index``.
+
+        Images opened recently keep their undo history, whatever their place in the new list.
+        """
         self.flush()
         self.items = list(items)
         self.index = -1
@@ -227,6 +231,7 @@ class MaskEditor(QWidget):
             except (UnreadableImage, OSError, ValueError) as exc:
                 document, rgb, problem = None, None, f"cannot open {item.image_path.name}: {exc}"
         if document is not None:
+            document.set_threshold(self.panel.threshold.value() / 100.0)
             self._documents[item.key] = document  # most recent last
             self._evict()
         self.document = document
@@ -245,7 +250,6 @@ class MaskEditor(QWidget):
         document.modified.connect(self._modified)
         document.aboutToEdit.connect(self._about_to_edit)
         document.changed.connect(lambda _: self._show_saved())  # "Unsaved" from the first segment on
-        document.set_threshold(self.panel.threshold.value() / 100.0)
         self.group.addStack(document.stack)
 
     def _evict(self) -> None:
@@ -411,6 +415,10 @@ class MaskEditor(QWidget):
 
     def _show_cursor(self, x: int, y: int) -> None:
         self.cursor_label.setText(f"x {x}  y {y}   " if x >= 0 else "")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.canvas.setFocus()  # Space-to-pan and the tool keys work without a click first
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.canvas.tool is not None:

@@ -31,7 +31,7 @@ LEGEND = {
     "disagreement": [("mask only", MISSED_RGB), ("prediction only", EXTRA_RGB), ("both", MASK_RGB)],
 }
 
-OUTLINE_PX = 2  # at the usual fit zoom (~0.5) still one screen pixel wide
+OUTLINE_PX = 3  # at the usual fit zoom (~0.5) still a clear line
 _CLEAR = 0
 
 
@@ -148,4 +148,8 @@ class OverlayItem(QGraphicsItem):
         # Only the exposed part: Qt clips anyway, but a smaller source rect is less to transform.
         rect = option.exposedRect.toAlignedRect().intersected(self.boundingRect().toAlignedRect())  # type: ignore[attr-defined]
         if not rect.isEmpty():
+            # Zoomed out, nearest-neighbour would drop whole rows of a thin outline or stroke edge;
+            # zoomed in, it shows exactly the pixels being edited.
+            smooth = painter.worldTransform().m11() < 1.0
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
             painter.drawImage(QRectF(rect), self._image, QRectF(rect))
