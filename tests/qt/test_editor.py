@@ -281,8 +281,8 @@ def test_saved_indicator_is_honest_and_work_persists(qtbot, editor: MaskEditor, 
     key = editor.current_key
     path = correction_path(project, key)
     drag(editor, [(30, 30), (200, 60)])
-    assert "Unsaved" in editor.saved_label.text() and not path.exists()
-    qtbot.waitUntil(lambda: "Saved" in editor.saved_label.text() and "Unsaved" not in editor.saved_label.text())
+    assert "Unsaved" in editor.status_row.saved.text() and not path.exists()
+    qtbot.waitUntil(lambda: editor.status_row.saved.text() == "✓ Saved")
     saved = (read_mask(path) > 0).astype(np.uint8)  # "Saved" is only shown once the bytes are there
     assert np.array_equal(saved, editor.document.mask)
     drag(editor, [(30, 200), (200, 260)])
@@ -478,3 +478,18 @@ def test_view_controls(qtbot, editor: MaskEditor) -> None:  # type: ignore[no-un
     assert canvas.zoom() == pytest.approx(fit)
     editor.panel.opacity.setValue(20)
     assert canvas.overlay.opacity() == pytest.approx(0.2)
+
+
+def test_unreadable_image_is_reported_and_the_next_one_opens(qtbot, tmp_path: Path, project, items) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    editor = MaskEditor(project, [])
+    qtbot.addWidget(editor)
+    with qtbot.waitSignal(editor.problemFound) as signal:
+        editor.set_items([EditorItem("broken.jpg", broken), *items], 0)
+    assert signal.args[0] == "broken.jpg" and "cannot open" in signal.args[1]
+    assert editor.document is None and not editor.act_tools["brush"].isEnabled()
+    drag(editor, [(10, 10), (50, 50)])  # nothing to paint on, and nothing breaks
+    editor.set_index(1)
+    assert editor.document is not None and editor.act_tools["brush"].isEnabled()
+    editor.close()

@@ -16,9 +16,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenuBar, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenuBar, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from ...core import masks
 from ...core.corrections import get_status, set_status
@@ -27,7 +28,7 @@ from ...core.metrics import dice
 from .canvas import MaskCanvas
 from .document import EditorItem, MaskDocument, load_document
 from .overlay import MODE_LABELS, MODES
-from .panel import SidePanel
+from .panel import SidePanel, StatusRow
 from .signals import emit
 from .tools import Tool, make_tools
 
@@ -161,7 +162,7 @@ class MaskEditor(QWidget):
         p.exclude.clicked.connect(lambda: self.set_status("excluded"))
         p.unreviewed.clicked.connect(lambda: self.set_status("unreviewed"))
         self.canvas.cursorMoved.connect(self._show_cursor)
-        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.canvas.zoomChanged.connect(lambda z: self.status_row.zoom.setText(f"{z * 100:.0f}%"))
 
         splitter = QSplitter()
         splitter.addWidget(self.canvas)
@@ -170,19 +171,7 @@ class MaskEditor(QWidget):
         splitter.setSizes([980, 300])
         splitter.setCollapsible(0, False)
 
-        self.where_label = QLabel()
-        self.saved_label = QLabel()
-        self.cursor_label = QLabel()
-        self.zoom_label = QLabel()
-        self.problem_label = QLabel()
-        self.problem_label.setStyleSheet("color: #b91c1c;")
-        status = QHBoxLayout()
-        status.setContentsMargins(6, 0, 6, 2)
-        for label in (self.where_label, self.saved_label, self.problem_label):
-            status.addWidget(label)
-        status.addStretch(1)
-        status.addWidget(self.cursor_label)
-        status.addWidget(self.zoom_label)
+        self.status_row = StatusRow()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -190,7 +179,7 @@ class MaskEditor(QWidget):
         layout.setMenuBar(menubar)
         layout.addWidget(toolbar)
         layout.addWidget(splitter, 1)
-        layout.addLayout(status)
+        layout.addWidget(self.status_row)
         self.act_modes["mask"].setChecked(True)
 
     # -- images -------------------------------------------------------------------------------
@@ -216,34 +205,35 @@ class MaskEditor(QWidget):
         self.flush()
         self.index = index
         item = self.items[index]
-        document = self._documents.pop(item.key, None)
-        problem = None
-        if document is None:
-            try:
-                document, rgb = load_document(self.project, item)
-            except (UnreadableImage, OSError, ValueError) as exc:
-                document, rgb, problem = None, None, f"cannot open {item.image_path.name}: {exc}"
-            if document is not None:
-                self._adopt(document)
-        else:
-            try:
-                rgb = read_image(item.image_path)[0]
-            except (UnreadableImage, OSError, ValueError) as exc:
-                document, rgb, problem = None, None, f"cannot open {item.image_path.name}: {exc}"
-        if document is not None:
-            document.set_threshold(self.panel.threshold.value() / 100.0)
-            self._documents[item.key] = document  # most recent last
-            self._evict()
+        document, rgb, problems = self._open(item)
         self.document = document
         self.canvas.set_document(document, rgb)
         self.group.setActiveStack(document.stack if document else None)  # type: ignore[arg-type]
-        problems = ([problem] if problem else []) + (document.problems if document else [])
-        self.problem_label.setText("; ".join(problems))
-        for text in problems:
-            emit(self.problemFound, item.key, text)
+        self.status_row.problem.setText("; ".join(problems))
         self._status = get_status(self.project, item.key)
         self._refresh()
         emit(self.currentChanged, index, item.key)
+
+    def _open(self, item: EditorItem) -> tuple[MaskDocument | None, np.ndarray | None, list[str]]:
+        """The item's document (from the cache, keeping its undo history, or loaded) and photo."""
+        document = self._documents.get(item.key)
+        try:
+            if document is not None:
+                rgb = read_image(item.image_path)[0]
+            else:
+                document, rgb = load_document(self.project, item)
+                self._adopt(document)
+                for text in document.problems:  # reported once, shown while the image is open
+                    emit(self.problemFound, item.key, text)
+        except (UnreadableImage, OSError, ValueError) as exc:
+            problem = f"cannot open {item.image_path.name}: {exc}"
+            emit(self.problemFound, item.key, problem)
+            return None, None, [problem]
+        document.set_threshold(self.panel.threshold.value() / 100.0)
+        self._documents[item.key] = document
+        self._documents.move_to_end(item.key)  # most recent last
+        self._evict()
+        return document, rgb, document.problems
 
     def _adopt(self, document: MaskDocument) -> None:
         document.setParent(self)
@@ -392,7 +382,7 @@ class MaskEditor(QWidget):
         self.set_mode(self.panel.mode.currentData())
         self.panel.show_status(self._status)
         key = self.current_key or ""
-        self.where_label.setText(f"{self.index + 1} / {len(self.items)}   {key}")
+        self.status_row.where.setText(f"{self.index + 1} / {len(self.items)}   {key}")
         self.setWindowTitle(f"Mask editor: {key}")
         self._show_saved()
         self._show_dice()
@@ -404,9 +394,7 @@ class MaskEditor(QWidget):
             text, colour = "● Unsaved changes", "#b45309"
         else:
             text, colour = "✓ Saved", "#15803d"
-        if text != self.saved_label.text():  # called per brush segment: a restyle is not free
-            self.saved_label.setText(text)
-            self.saved_label.setStyleSheet(f"color: {colour}; padding-left: 12px;")
+        self.status_row.show_saved(text, colour)
 
     def _show_dice(self) -> None:
         doc = self.document
@@ -414,7 +402,7 @@ class MaskEditor(QWidget):
         self.panel.dice.setText(text)
 
     def _show_cursor(self, x: int, y: int) -> None:
-        self.cursor_label.setText(f"x {x}  y {y}   " if x >= 0 else "")
+        self.status_row.cursor.setText(f"x {x}  y {y}   " if x >= 0 else "")
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

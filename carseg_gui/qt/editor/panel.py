@@ -130,3 +130,24 @@ class SidePanel(QWidget):
         self.status.setStyleSheet(
             f"QLabel {{ background: {colour}; color: white; border-radius: 4px; padding: 3px; font-weight: bold; }}"
         )
+
+
+class StatusRow(QWidget):
+    """Below the canvas: which image, whether it is saved, problems, cursor position, zoom."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.where, self.saved, self.problem, self.cursor, self.zoom = (QLabel() for _ in range(5))
+        self.problem.setStyleSheet("color: #b91c1c; padding-left: 12px;")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 0, 6, 2)
+        for label in (self.where, self.saved, self.problem):
+            row.addWidget(label)
+        row.addStretch(1)
+        row.addWidget(self.cursor)
+        row.addWidget(self.zoom)
+
+    def show_saved(self, text: str, colour: str) -> None:
+        if text != self.saved.text():  # called per brush segment: a restyle is not free
+            self.saved.setText(text)
+            self.saved.setStyleSheet(f"color: {colour}; padding-left: 12px;")
