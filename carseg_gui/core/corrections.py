@@ -13,7 +13,7 @@ import numpy as np
 
 from .imageio import UnreadableImage, atomic_write_bytes, encode_mask, read_mask
 from .otsu import mask_to_unit
-from .project import load_state, save_state
+from .project import editing_state, load_state
 
 STATUSES = ("unreviewed", "corrected", "approved", "excluded")
 
@@ -89,13 +89,12 @@ def set_status(project: Path, key: str, status: str, note: str | None = None) ->
     """Record a review decision; every change is kept in the image's ``history`` (state.json, atomic)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
-    state = load_state(project)
-    entry = state["images"].setdefault(key, {})
-    if entry.get("status", "unreviewed") == status and note is None:
-        return  # no decision changed: keep the history free of repeats
-    entry["status"] = status
-    event: dict[str, str] = {"status": status, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    if note:
-        event["note"] = note
-    entry.setdefault("history", []).append(event)
-    save_state(project, state)
+    with editing_state(project) as state:
+        entry = state["images"].setdefault(key, {})
+        if entry.get("status", "unreviewed") == status and note is None:
+            return  # no decision changed: keep the history free of repeats
+        entry["status"] = status
+        event: dict[str, str] = {"status": status, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        if note:
+            event["note"] = note
+        entry.setdefault("history", []).append(event)

@@ -123,7 +123,7 @@ def read_gif_mask_small(path: Path, size: int) -> tuple[np.ndarray, float, tuple
     such as 1918 -> 128, and at Carvana's size the mask, not the photo, is the slow half of a pair.
     """
     with _open_gif_grey(path) as im:
-        top = float(im.getextrema()[1])
+        top = float(im.getextrema()[1])  # type: ignore[arg-type]  # one band: (min, max)
         small = im.resize((size, size), Image.Resampling.BOX, reducing_gap=2.0)
         return np.asarray(small), top, (im.height, im.width)
 

@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,20 @@ def load_state(project: Path) -> dict[str, Any]:
 
 def save_state(project: Path, state: dict[str, Any]) -> None:
     atomic_write_json(Path(project) / "state.json", state)
+
+
+# The editor and the viewer (GUI thread) and training (a worker) all write state.json: one lock per
+# process makes each read-modify-write whole, so no writer drops another's change.
+_STATE_LOCK = threading.RLock()
+
+
+@contextmanager
+def editing_state(project: Path) -> Iterator[dict[str, Any]]:
+    """``with editing_state(p) as state: state[...] = ...`` reads, lets you change, then writes atomically."""
+    with _STATE_LOCK:
+        state = load_state(project)
+        yield state
+        save_state(project, state)
 
 
 @dataclass(frozen=True)

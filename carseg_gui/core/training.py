@@ -22,7 +22,7 @@ from .cache import Cache
 from .imageio import atomic_write_json
 from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress
 from .preprocess import preprocess, require_labelled
-from .project import RunInfo, load_state, new_run_id, read_run, save_state
+from .project import RunInfo, editing_state, new_run_id, read_run
 from .split import grouped_split
 
 
@@ -195,7 +195,6 @@ def train(
         atomic_write_json(run / "metrics.json", metrics)
     atomic_write_json(run / "status.json", {**status, "finished": time.time(), "train_s": round(elapsed, 2)})
     if status["status"] == "finished":
-        state = load_state(project)
-        state["active_run"] = run.name
-        save_state(project, state)
+        with editing_state(project) as state:
+            state["active_run"] = run.name
     return read_run(run)

@@ -22,7 +22,6 @@ from carseg_gui.core import masks
 from carseg_gui.core.corrections import correction_path, get_status
 from carseg_gui.core.imageio import read_mask
 from carseg_gui.qt.editor import EditorItem, MaskEditor
-from carseg_gui.qt.editor.signals import losses
 from tests.datasets import car_pair
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
@@ -106,11 +105,6 @@ def at_100(editor: MaskEditor) -> None:
 def scene(editor: MaskEditor, p: tuple[float, float]) -> tuple[float, float]:
     """The scene point the canvas gets for a click aimed at image point p (view pixels are whole)."""
     return editor.canvas.scene_pos(view_pos(editor, p))
-
-
-def test_pyside_refcount_workaround_is_measured() -> None:
-    # PySide6 6.12.0 loses a reference to True per emit(); the editor's emit() gives it back.
-    assert all(n in (0, 1) for n in losses())
 
 
 def test_stroke_changes_exactly_the_brushed_pixels(editor: MaskEditor) -> None:

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from .overlay import OverlayItem
-from .signals import disconnect, emit
 
 if TYPE_CHECKING:
     from .document import MaskDocument
@@ -111,8 +110,8 @@ class MaskCanvas(QGraphicsView):
     # -- content ----------------------------------------------------------------------------
     def set_document(self, document: MaskDocument | None, rgb: np.ndarray | None) -> None:
         if self.document is not None:
-            disconnect(self.document.changed, self.overlay.refresh)
-            disconnect(self.document.predictionChanged, self._prediction_changed)
+            self.document.changed.disconnect(self.overlay.refresh)
+            self.document.predictionChanged.disconnect(self._prediction_changed)
         old_size = self.scene().sceneRect().size()
         self.document = document
         if document is None or rgb is None:
@@ -157,7 +156,7 @@ class MaskCanvas(QGraphicsView):
         if size != self._brush_size:
             self._brush_size = size
             self._cursor.set_shape(self.brush_radius, self.zoom())
-            emit(self.brushSizeChanged, size)
+            self.brushSizeChanged.emit(size)
 
     # -- zoom and pan -------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -181,7 +180,7 @@ class MaskCanvas(QGraphicsView):
 
     def _zoomed(self) -> None:
         self._cursor.set_shape(self.brush_radius, self.zoom())
-        emit(self.zoomChanged, self.zoom())
+        self.zoomChanged.emit(self.zoom())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -250,7 +249,7 @@ class MaskCanvas(QGraphicsView):
         self._cursor.setPos(x, y)
         rect = self.scene().sceneRect()
         inside = rect.contains(QPointF(x, y))
-        emit(self.cursorMoved, int(x) if inside else -1, int(y) if inside else -1)
+        self.cursorMoved.emit(int(x) if inside else -1, int(y) if inside else -1)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -21,7 +21,6 @@ from ...core.imageio import read_image, read_mask
 from ...core.masks import BBox, MaskEdit
 from ...core.otsu import otsu_mask
 from .commands import UNDO_LIMIT, EditCommand
-from .signals import emit
 
 
 @dataclass(frozen=True)
@@ -74,12 +73,12 @@ class MaskDocument(QObject):
         return self.revision != self.saved_revision
 
     def begin_edit(self) -> None:
-        emit(self.aboutToEdit)
+        self.aboutToEdit.emit()
 
     def live_change(self, bbox: BBox) -> None:
         """A stroke segment changed the mask in place: repaint, the undo step comes at its end."""
         self.revision += 1
-        emit(self.changed, bbox)
+        self.changed.emit(bbox)
 
     def push(self, edit: MaskEdit, text: str) -> bool:
         """Record an applied edit as one undo step; an edit that changed nothing is dropped."""
@@ -92,8 +91,8 @@ class MaskDocument(QObject):
         self.revision += 1
         self.edited_since_status = True
         if bbox is not None:
-            emit(self.changed, bbox)
-        emit(self.modified)
+            self.changed.emit(bbox)
+        self.modified.emit()
 
     def set_threshold(self, threshold: float) -> None:
         if self.pred is not None and float(threshold) == self.threshold:
@@ -101,7 +100,7 @@ class MaskDocument(QObject):
         self.threshold = float(threshold)
         if self.prob is not None:
             self.pred = (self.prob >= self.threshold).astype(np.uint8)
-            emit(self.predictionChanged)
+            self.predictionChanged.emit()
 
     def save(self, project: Path) -> bool:
         """Write the mask if it changed since the last write; True when something was written."""

@@ -29,7 +29,6 @@ from .canvas import MaskCanvas
 from .document import EditorItem, MaskDocument, load_document
 from .overlay import MODE_LABELS, MODES
 from .panel import SidePanel, StatusRow
-from .signals import emit
 from .tools import Tool, make_tools
 
 SAVE_DELAY_MS = 300
@@ -212,7 +211,7 @@ class MaskEditor(QWidget):
         self.status_row.problem.setText("; ".join(problems))
         self._status = get_status(self.project, item.key)
         self._refresh()
-        emit(self.currentChanged, index, item.key)
+        self.currentChanged.emit(index, item.key)
 
     def _open(self, item: EditorItem) -> tuple[MaskDocument | None, np.ndarray | None, list[str]]:
         """The item's document (from the cache, keeping its undo history, or loaded) and photo."""
@@ -224,10 +223,10 @@ class MaskEditor(QWidget):
                 document, rgb = load_document(self.project, item)
                 self._adopt(document)
                 for text in document.problems:  # reported once, shown while the image is open
-                    emit(self.problemFound, item.key, text)
+                    self.problemFound.emit(item.key, text)
         except (UnreadableImage, OSError, ValueError) as exc:
             problem = f"cannot open {item.image_path.name}: {exc}"
-            emit(self.problemFound, item.key, problem)
+            self.problemFound.emit(item.key, problem)
             return None, None, [problem]
         document.set_threshold(self.panel.threshold.value() / 100.0)
         self._documents[item.key] = document
@@ -338,7 +337,7 @@ class MaskEditor(QWidget):
                 continue
             if wrote:
                 self._save_error = None
-                emit(self.correctionSaved, doc.key)
+                self.correctionSaved.emit(doc.key)
             if doc.edited_since_status and not doc.dirty:
                 doc.edited_since_status = False
                 if get_status(self.project, doc.key) in ("unreviewed", "approved"):
@@ -362,7 +361,7 @@ class MaskEditor(QWidget):
         if key == self.current_key:
             self._status = status
             self.panel.show_status(status)
-        emit(self.statusChanged, key, status)
+        self.statusChanged.emit(key, status)
 
     # -- display ------------------------------------------------------------------------------
     def _refresh(self) -> None:
@@ -412,5 +411,5 @@ class MaskEditor(QWidget):
         if self.canvas.tool is not None:
             self.canvas.tool.finish()
         self.flush()
-        emit(self.closed)
+        self.closed.emit()
         super().closeEvent(event)
