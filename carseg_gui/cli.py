@@ -100,6 +100,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
         size=args.size,
         filters=args.filters,
         seed=args.seed,
+        precision=args.mixed_precision,
     )
     config.validate()
     project = _project(args)
@@ -177,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--filters", type=int, default=16, help="base filters of the U-Net")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--mixed-precision",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="bfloat16/float16 compute: auto uses it where the CPU or GPU runs it natively",
+    )
 
     p = data_cmd("predict", "write predicted masks at original size", cmd_predict)
     p.add_argument("--out", required=True, metavar="DIR")

@@ -21,14 +21,13 @@ def predict_rows(
     cancel: CancelToken | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (row, probability map at cache size, float32 in [0, 1]) in the order of ``rows``."""
-    images = cache.images()
     total = len(rows)
     progress(Progress("predict", 0, total))
     for start in range(0, total, batch_size):
         if cancel:
             cancel.check()
         chunk = list(rows[start : start + batch_size])
-        batch = np.asarray(images[chunk])
+        batch = cache.read_images(chunk)
         probs = np.asarray(model.predict_on_batch(batch))[..., 0]
         yield from zip(chunk, probs, strict=True)
         progress(Progress("predict", min(start + batch_size, total), total))

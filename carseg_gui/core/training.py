@@ -37,6 +37,8 @@ class TrainConfig:
     seed: int = 0
     learning_rate: float = 1e-3
     preset: str = "recipe"
+    # "auto": bfloat16 compute on CPUs with AMX/AVX-512 BF16 and float16 on GPUs; "on"/"off" force it.
+    precision: str = "auto"
 
     def validate(self) -> None:
         from .jobs import InputError
@@ -48,22 +50,24 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "filters"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.precision not in ("auto", "on", "off"):
+            raise InputError(f"--mixed-precision must be auto, on or off, got {self.precision!r}")
         if self.patience < 0:
             raise InputError("--patience must be at least 0")
 
 
 def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, seed: int) -> Any:
-    """tf.data over row numbers; each batch is gathered from the memory-mapped cache in one call."""
-    import tensorflow as tf
+    """tf.data over row numbers; each batch is gathered from the cache in one call."""
+    from .tf_runtime import load
 
-    images, masks = cache.images(), cache.masks()
+    tf = load()
     size = cache.size
 
     def gather(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        order = np.sort(idx)  # sequential reads from the memmap
-        return images[order], masks[order]
+        order = np.sort(idx)  # forward reads; the batch is shuffled already, its order inside is not needed
+        return cache.read_images(order), cache.read_masks(order)
 
-    def load(idx: Any) -> tuple[Any, Any]:
+    def to_tensors(idx: Any) -> tuple[Any, Any]:
         x, y = tf.numpy_function(gather, [idx], [tf.uint8, tf.uint8])
         x.set_shape([None, size, size, 3])
         y = tf.cast(tf.expand_dims(y, -1), tf.float32)
@@ -73,7 +77,7 @@ def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, 
     ds = tf.data.Dataset.from_tensor_slices(np.asarray(rows, dtype=np.int64))
     if shuffle:
         ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size).map(to_tensors, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def _callbacks(
@@ -146,13 +150,17 @@ def train(
     groups = [cache.rows[i]["car"] or cache.rows[i]["key"] for i in rows]
     train_rows, val_rows = grouped_split(rows, groups, config.val_split, config.seed)
 
+    from .tf_runtime import load
+
+    load()
     import keras
 
-    from .unet import build_unet, compile_unet, compute_device
+    from .unet import build_unet, choose_policy, compile_unet, compute_device
 
     run = Path(project) / "runs" / new_run_id(project)
     run.mkdir(parents=True)
     device = compute_device()
+    policy = choose_policy(config.precision, device)
     record = {
         **asdict(config),
         "data": str(Path(root).resolve()),
@@ -160,13 +168,14 @@ def train(
         "train_keys": [cache.rows[i]["key"] for i in train_rows],
         "val_keys": [cache.rows[i]["key"] for i in val_rows],
         "device": device,
+        "dtype_policy": policy,
         "versions": {"keras": keras.__version__, "python": platform.python_version()},
     }
     atomic_write_json(run / "config.json", record)
     atomic_write_json(run / "status.json", {"status": "running", "started": time.time()})
 
     keras.utils.set_random_seed(config.seed)
-    model = compile_unet(build_unet(config.size, config.filters), config.learning_rate)
+    model = compile_unet(build_unet(config.size, config.filters, policy), config.learning_rate)
     train_ds = make_batches(cache, train_rows, config.batch_size, shuffle=True, seed=config.seed)
     val_ds = make_batches(cache, val_rows, config.batch_size, shuffle=False, seed=0) if val_rows else None
     monitor = "val_loss" if val_rows else "loss"

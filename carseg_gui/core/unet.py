@@ -12,9 +12,24 @@ from typing import Any
 _DROPOUT = (0.1, 0.1, 0.2, 0.2, 0.3)
 
 
-def build_unet(size: int = 128, filters: int = 16) -> Any:
+def build_unet(size: int = 128, filters: int = 16, policy: str = "float32") -> Any:
+    """The model; ``policy`` is a Keras dtype policy (``mixed_bfloat16`` computes in bfloat16 and
+    keeps float32 weights; the output layer stays float32 either way, so loss and sigmoid are exact)."""
+    from .tf_runtime import load
+
+    load()
     import keras
     from keras import layers
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return _build(keras, layers, size, filters)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)  # layers keep theirs; nothing else changes
+
+
+def _build(keras: Any, layers: Any, size: int, filters: int) -> Any:
 
     def block(x: Any, n: int, dropout: float) -> Any:
         x = layers.Conv2D(n, 3, activation="relu", kernel_initializer="he_normal", padding="same")(x)
@@ -33,7 +48,7 @@ def build_unet(size: int = 128, filters: int = 16) -> Any:
         x = layers.Conv2DTranspose(filters * 2**level, 2, strides=2, padding="same")(x)
         x = layers.concatenate([x, skips[level]])
         x = block(x, filters * 2**level, _DROPOUT[level])
-    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="mask")(x)
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="mask", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"unet{size}_f{filters}")
 
 
@@ -71,6 +86,9 @@ def compile_unet(model: Any, learning_rate: float = 1e-3) -> Any:
 
 def load_model(path: Any) -> Any:
     """Load a saved run's model for prediction (uncompiled: custom metrics are not needed)."""
+    from .tf_runtime import load
+
+    load()
     import keras
 
     return keras.saving.load_model(str(path), compile=False)
@@ -78,10 +96,33 @@ def load_model(path: Any) -> Any:
 
 def compute_device() -> str:
     """'CPU' or the first GPU's name, for the training panel and run records."""
-    import tensorflow as tf
+    from .tf_runtime import load
+
+    tf = load()
 
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         return "CPU"
     details = tf.config.experimental.get_device_details(gpus[0])
     return f"GPU: {details.get('device_name', gpus[0].name)}" + (f" (+{len(gpus) - 1})" if len(gpus) > 1 else "")
+
+
+def cpu_has_bf16() -> bool:
+    """AMX or AVX-512 BF16 units: there bfloat16 convolutions run several times faster than float32."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
+
+
+def choose_policy(setting: str, device: str) -> str:
+    """``auto``: mixed precision where the hardware computes it natively, float32 elsewhere."""
+    if setting == "off":
+        return "float32"
+    if setting == "on":
+        return "mixed_bfloat16" if device == "CPU" else "mixed_float16"
+    if device != "CPU":
+        return "mixed_float16"
+    return "mixed_bfloat16" if cpu_has_bf16() else "float32"

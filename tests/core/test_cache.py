@@ -90,3 +90,12 @@ def test_reduced_jpeg_decode_matches_full_decode(tmp_path: Path) -> None:
     full = cv2.resize(cv2.imread(str(tmp_path / "big.jpg"))[..., ::-1], (128, 128), interpolation=cv2.INTER_AREA)
     assert fast.orig == (1280, 1918)
     assert np.abs(fast.image.astype(int) - full.astype(int)).mean() < 2.0
+
+
+def test_row_reads_match_the_memmap(carvana: Path, tmp_path: Path) -> None:
+    cache = pp.preprocess(carvana, tmp_path / "p", size=32)
+    rows = [5, 0, 13, 5]
+    assert np.array_equal(cache.read_images(rows), cache.images()[rows])
+    assert np.array_equal(cache.read_masks(rows), cache.masks()[rows])
+    with pytest.raises(IndexError):
+        cache.read_images([10_000])
