@@ -101,6 +101,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
         filters=args.filters,
         seed=args.seed,
         precision=args.mixed_precision,
+        strategy=args.strategy,
     )
     config.validate()
     project = _project(args)
@@ -183,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "on", "off"),
         default="auto",
         help="bfloat16/float16 compute: auto uses it where the CPU or GPU runs it natively",
+    )
+
+    p.add_argument(
+        "--strategy",
+        choices=("auto", "none", "mirrored", "multiworker"),
+        default="auto",
+        help="tf.distribute strategy: auto mirrors over several local GPUs; multiworker reads TF_CONFIG",
     )
 
     p = data_cmd("predict", "write predicted masks at original size", cmd_predict)

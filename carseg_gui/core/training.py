@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .cache import Cache
+from .distributed import STRATEGIES, custom_fit, is_chief, is_multiworker, make_strategy
 from .imageio import atomic_write_json
 from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress
 from .preprocess import preprocess, require_labelled
@@ -39,6 +41,8 @@ class TrainConfig:
     preset: str = "recipe"
     # "auto": bfloat16 compute on CPUs with AMX/AVX-512 BF16 and float16 on GPUs; "on"/"off" force it.
     precision: str = "auto"
+    strategy: str = "auto"  # see distributed.py
+    init_from: str | None = None  # a run folder whose best weights start this run (warm start)
 
     def validate(self) -> None:
         from .jobs import InputError
@@ -52,11 +56,15 @@ class TrainConfig:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         if self.precision not in ("auto", "on", "off"):
             raise InputError(f"--mixed-precision must be auto, on or off, got {self.precision!r}")
+        if self.strategy not in STRATEGIES:
+            raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
+        if self.init_from and not (Path(self.init_from) / "model.keras").exists():
+            raise InputError(f"cannot start from {self.init_from}: it has no model.keras")
         if self.patience < 0:
             raise InputError("--patience must be at least 0")
 
 
-def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, seed: int) -> Any:
+def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, seed: int, repeat: bool = False) -> Any:
     """tf.data over row numbers; each batch is gathered from the cache in one call."""
     from .tf_runtime import load
 
@@ -77,6 +85,8 @@ def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, 
     ds = tf.data.Dataset.from_tensor_slices(np.asarray(rows, dtype=np.int64))
     if shuffle:
         ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
     return ds.batch(batch_size).map(to_tensors, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
@@ -157,10 +167,15 @@ def train(
 
     from .unet import build_unet, choose_policy, compile_unet, compute_device
 
-    run = Path(project) / "runs" / new_run_id(project)
-    run.mkdir(parents=True)
+    strategy = make_strategy(config.strategy)
+    multiworker = is_multiworker(strategy)
+    # Every worker trains; only the chief keeps the run (the others write to a scratch folder).
+    chief = is_chief() if multiworker else True
+    run = Path(project) / "runs" / new_run_id(project) if chief else Path(tempfile.mkdtemp(prefix="carseg-worker-"))
+    run.mkdir(parents=True, exist_ok=True)
     device = compute_device()
     policy = choose_policy(config.precision, device)
+    replicas = int(strategy.num_replicas_in_sync)
     record = {
         **asdict(config),
         "data": str(Path(root).resolve()),
@@ -169,22 +184,40 @@ def train(
         "val_keys": [cache.rows[i]["key"] for i in val_rows],
         "device": device,
         "dtype_policy": policy,
+        "replicas": replicas,
         "versions": {"keras": keras.__version__, "python": platform.python_version()},
     }
     atomic_write_json(run / "config.json", record)
     atomic_write_json(run / "status.json", {"status": "running", "started": time.time()})
 
     keras.utils.set_random_seed(config.seed)
-    model = compile_unet(build_unet(config.size, config.filters, policy), config.learning_rate)
-    train_ds = make_batches(cache, train_rows, config.batch_size, shuffle=True, seed=config.seed)
-    val_ds = make_batches(cache, val_rows, config.batch_size, shuffle=False, seed=0) if val_rows else None
+    with strategy.scope():
+        model = compile_unet(build_unet(config.size, config.filters, policy), config.learning_rate)
+        if config.init_from:
+            model.load_weights(Path(config.init_from) / "model.keras")
+    batch = config.batch_size * replicas  # --batch-size is per device, as tf.distribute counts it
+    train_ds = make_batches(cache, train_rows, batch, shuffle=True, seed=config.seed, repeat=multiworker)
+    val_ds = make_batches(cache, val_rows, batch, False, 0, repeat=multiworker) if val_rows else None
     monitor = "val_loss" if val_rows else "loss"
-    steps = -(-len(train_rows) // config.batch_size)
-    callbacks = _callbacks(run, config.epochs, steps, monitor, config.patience, progress, cancel)
+    steps = -(-len(train_rows) // batch)
+    # Across machines a cancel must be agreed on by all workers (custom_fit does that), not raised by one.
+    cb_cancel = CancelToken() if multiworker else cancel
+    callbacks = _callbacks(run, config.epochs, steps, monitor, config.patience, progress, cb_cancel)
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "finished"}
     try:
-        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+        if multiworker:
+            with strategy.scope():
+                optimizer = keras.optimizers.Adam(config.learning_rate)
+            val_steps = -(-len(val_rows) // batch)
+            custom_fit(
+                strategy, model, optimizer, train_ds, val_ds, steps, val_steps, config.epochs, callbacks,
+                lambda: cancel.cancelled,
+            )  # fmt: skip
+        else:
+            model.fit(
+                train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False
+            )
     except Cancelled:
         status = {"status": "cancelled"}
     except Exception as exc:
@@ -203,7 +236,7 @@ def train(
         }
         atomic_write_json(run / "metrics.json", metrics)
     atomic_write_json(run / "status.json", {**status, "finished": time.time(), "train_s": round(elapsed, 2)})
-    if status["status"] == "finished":
+    if status["status"] == "finished" and chief:
         with editing_state(project) as state:
             state["active_run"] = run.name
     return read_run(run)
