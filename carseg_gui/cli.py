@@ -102,6 +102,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
         seed=args.seed,
         precision=args.mixed_precision,
         strategy=args.strategy,
+        xla=args.xla,
     )
     config.validate()
     project = _project(args)
@@ -186,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="bfloat16/float16 compute: auto uses it where the CPU or GPU runs it natively",
     )
 
+    p.add_argument(
+        "--xla", choices=("auto", "on", "off"), default="auto", help="XLA compilation: auto uses it on GPUs only"
+    )
     p.add_argument(
         "--strategy",
         choices=("auto", "none", "mirrored", "multiworker"),

@@ -41,6 +41,7 @@ class TrainConfig:
     preset: str = "recipe"
     # "auto": bfloat16 compute on CPUs with AMX/AVX-512 BF16 and float16 on GPUs; "on"/"off" force it.
     precision: str = "auto"
+    xla: str = "auto"  # XLA compilation: on for GPUs, off on CPUs (measured slower there)
     strategy: str = "auto"  # see distributed.py
     init_from: str | None = None  # a run folder whose best weights start this run (warm start)
 
@@ -56,6 +57,8 @@ class TrainConfig:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         if self.precision not in ("auto", "on", "off"):
             raise InputError(f"--mixed-precision must be auto, on or off, got {self.precision!r}")
+        if self.xla not in ("auto", "on", "off"):
+            raise InputError(f"--xla must be auto, on or off, got {self.xla!r}")
         if self.strategy not in STRATEGIES:
             raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if self.init_from and not (Path(self.init_from) / "model.keras").exists():
@@ -165,7 +168,7 @@ def train(
     load()
     import keras
 
-    from .unet import build_unet, choose_policy, compile_unet, compute_device
+    from .unet import build_unet, choose_policy, choose_xla, compile_unet, compute_device
 
     strategy = make_strategy(config.strategy)
     multiworker = is_multiworker(strategy)
@@ -175,6 +178,7 @@ def train(
     run.mkdir(parents=True, exist_ok=True)
     device = compute_device()
     policy = choose_policy(config.precision, device)
+    xla = choose_xla(config.xla, device)
     replicas = int(strategy.num_replicas_in_sync)
     record = {
         **asdict(config),
@@ -184,6 +188,7 @@ def train(
         "val_keys": [cache.rows[i]["key"] for i in val_rows],
         "device": device,
         "dtype_policy": policy,
+        "xla": xla,
         "replicas": replicas,
         "versions": {"keras": keras.__version__, "python": platform.python_version()},
     }
@@ -192,7 +197,7 @@ def train(
 
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        model = compile_unet(build_unet(config.size, config.filters, policy), config.learning_rate)
+        model = compile_unet(build_unet(config.size, config.filters, policy), config.learning_rate, xla)
         if config.init_from:
             model.load_weights(Path(config.init_from) / "model.keras")
     batch = config.batch_size * replicas  # --batch-size is per device, as tf.distribute counts it
