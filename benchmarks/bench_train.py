@@ -40,10 +40,10 @@ def _timed_fit(model: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
     return float(np.median(np.diff(stamps[1:])))
 
 
-def throughput(cache: Any, rows: list[int], policy: str, epochs: int) -> tuple[float, float]:
+def throughput(cache: Any, rows: list[int], policy: str, xla: bool, epochs: int) -> tuple[float, float]:
     """(plain images/s, project images/s), steady state."""
     from carseg_gui.core.training import make_batches
-    from carseg_gui.core.unet import build_unet, choose_xla, compile_unet, compute_device
+    from carseg_gui.core.unet import build_unet, compile_unet
 
     x = np.asarray(cache.images()[rows])
     y = np.asarray(cache.masks()[rows], dtype=np.float32)[..., None]
@@ -51,7 +51,7 @@ def throughput(cache: Any, rows: list[int], policy: str, epochs: int) -> tuple[f
     # The recipe done plainly: Keras defaults (float32, jit_compile="auto"), numpy arrays in RAM.
     plain.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     plain_s = _timed_fit(plain, (x, y), {"batch_size": BATCH, "shuffle": True}, epochs)
-    ours = compile_unet(build_unet(128, 16, policy), xla=choose_xla("auto", compute_device()))
+    ours = compile_unet(build_unet(128, 16, policy), xla=xla)
     ds = make_batches(cache, rows, BATCH, shuffle=True, seed=0)
     ours_s = _timed_fit(ours, (ds,), {"shuffle": False}, epochs)  # tf.data shuffles itself
     return len(rows) / plain_s, len(rows) / ours_s
@@ -67,20 +67,23 @@ def quality(root: Path, project: Path, precision: str, epochs: int) -> dict[str,
 def main() -> None:
     p = bench.parser(__doc__ or "", limit=160)
     p.add_argument("--epochs", type=int, default=3, help="epochs per throughput measurement (first not timed)")
+    p.add_argument("--mixed-precision", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--xla", choices=("auto", "on", "off"), default="auto")
     p.add_argument("--quality-epochs", type=int, default=8, help="epochs of the Dice comparison (0: skip)")
     args = p.parse_args()
     root = bench.dataset(args.data, args.limit, width=480, height=320)
 
     from carseg_gui.core.preprocess import preprocess
-    from carseg_gui.core.unet import choose_policy, compute_device
+    from carseg_gui.core.unet import choose_policy, choose_xla, compute_device
 
     project = Path(tempfile.mkdtemp(prefix="carseg-bench-"))
     try:
         cache = preprocess(root, project / "p", 128)
         rows = cache.labelled_rows()[: args.limit]
         device = compute_device()
-        policy = choose_policy("auto", device)
-        plain_rate, our_rate = throughput(cache, rows, policy, args.epochs)
+        policy = choose_policy(args.mixed_precision, device)
+        xla = choose_xla(args.xla, device)
+        plain_rate, our_rate = throughput(cache, rows, policy, xla, args.epochs)
         dice: dict[str, Any] = {}
         if args.quality_epochs:
             dice["plain"] = quality(root, project / "q32", "off", args.quality_epochs)
@@ -89,7 +92,7 @@ def main() -> None:
         shutil.rmtree(project, ignore_errors=True)
 
     rows_out = [
-        ("device / project dtype policy", f"{device} / {policy}"),
+        ("device / project dtype policy / XLA", f"{device} / {policy} / {'on' if xla else 'off'}"),
         (
             "plain model.fit, numpy in RAM (img/s)",
             f"{plain_rate:.1f}  ({plain_rate * GFLOP_PER_TRAIN_IMAGE:.0f} GFLOP/s)",
@@ -110,6 +113,7 @@ def main() -> None:
         {
             "device": device,
             "policy": policy,
+            "xla": xla,
             "images": len(rows),
             "plain_images_per_s": round(plain_rate, 2),
             "images_per_s": round(our_rate, 2),
