@@ -41,7 +41,7 @@ def test_two_workers_finish_and_the_chief_writes_the_run(tmp_path: Path) -> None
     finally:
         for p in procs:
             p.kill()
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-2000:]
     chief_runs = list((tmp_path / "p0" / "runs").iterdir())
     assert len(chief_runs) == 1
