@@ -155,9 +155,12 @@ class CacheWriter:
             "problems": problems,
             "fingerprint": dataset_fingerprint(rows, self.size),
         }
+        previous = read_json(self.folder / "index.json", default={}) or {}
         atomic_write_json(self.folder / "index.json", index)
+        # The generation just replaced stays one more round: a viewer or a running job may still read it.
+        keep = {self.generation, previous.get("generation")}
         for old in self.folder.iterdir():
-            if old.is_dir() and old.name != self.generation:
+            if old.is_dir() and old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
         return Cache(self.folder, index)
 

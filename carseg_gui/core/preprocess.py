@@ -121,6 +121,9 @@ def preprocess(
     todo = [(rec.image, mask) for rec, mask, _ in plan if rec.key not in reuse]
 
     problems = [{"path": p.path, "reason": p.reason} for p in dataset.problems]
+    if old is not None and _unchanged(old, plan, reuse, excluded, overrides, problems):
+        progress(Progress("preprocess", len(plan), len(plan), "cache up to date"))
+        return old
     total = len(plan)
     progress(Progress("preprocess", 0, total, f"{len(reuse)} unchanged, {len(todo)} to decode"))
     start = time.perf_counter()
@@ -177,6 +180,27 @@ def preprocess(
         names = "; ".join(f"{Path(p['path']).name}: {p['reason']}" for p in problems[:5])
         raise InputError(f"{root}: no usable images ({names})")
     return cache
+
+
+def _unchanged(
+    old: Cache,
+    plan: list[tuple[ds.Record, Path | None, str]],
+    reuse: dict[str, int],
+    excluded: set[str],
+    overrides: dict[str, Path],
+    scan_problems: list[dict[str, str]],
+) -> bool:
+    """True when a rebuild would write the same rows: then the current generation is kept as it is."""
+    if len(reuse) != len(plan) or len(old.rows) != len(plan):
+        return False
+    for (rec, _, _), row in zip(plan, old.rows, strict=True):
+        if row["key"] != rec.key or row.get("excluded") != (rec.key in excluded):
+            return False
+        if row.get("corrected") != (rec.key in overrides):
+            return False
+    # Problems of decoding are in the index too; any new scan-time problem means a rebuild.
+    old_scan = [p for p in old.problems if p in scan_problems]
+    return len(old_scan) == len(scan_problems)
 
 
 def require_labelled(cache: Cache) -> list[int]:

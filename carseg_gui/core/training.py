@@ -13,6 +13,7 @@ import platform
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ from .preprocess import preprocess, require_labelled
 from .project import RunInfo, editing_state, new_run_id, read_run
 from .split import grouped_split
 
+LOSSES = ("bce", "bce_dice")
+AUGMENTS = ("none", "flip", "full")
+SCHEDULES = ("none", "plateau", "cosine")
+
 
 @dataclass
 class TrainConfig:
@@ -38,7 +43,16 @@ class TrainConfig:
     filters: int = 16
     seed: int = 0
     learning_rate: float = 1e-3
-    preset: str = "recipe"
+    preset: str = "recipe"  # the preset these settings started from (presets.py); recorded with the run
+    # Beyond the recipe (the defaults are the recipe: off); the "best" preset turns them on.
+    loss: str = "bce"  # "bce" or "bce_dice" (binary cross-entropy + soft Dice)
+    batch_norm: bool = False
+    augment: str = "none"  # "none", "flip" or "full" (flip, shift/scale, brightness/contrast): augment.py
+    lr_schedule: str = "none"  # "none", "plateau" (halve on a val_loss plateau) or "cosine" (over the epochs)
+    # Inference settings, applied by prediction, export and evaluation of the run (predict.py, postprocess.py).
+    tta: bool = False  # average with the prediction of the horizontally flipped image
+    keep_largest: bool = False  # keep the largest connected component of the full-size mask
+    fill_holes: bool = False  # fill holes enclosed by the mask (windows, shadows inside the car)
     # "auto": bfloat16 compute on CPUs with AMX/AVX-512 BF16 and float16 on GPUs; "on"/"off" force it.
     precision: str = "auto"
     xla: str = "auto"  # XLA compilation: on for GPUs, off on CPUs (measured slower there)
@@ -65,10 +79,30 @@ class TrainConfig:
             raise InputError(f"cannot start from {self.init_from}: it has no model.keras")
         if self.patience < 0:
             raise InputError("--patience must be at least 0")
+        if self.learning_rate <= 0:
+            raise InputError("--learning-rate must be positive")
+        choices = {"loss": LOSSES, "augment": AUGMENTS, "lr_schedule": SCHEDULES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        from .presets import PRESETS
+
+        if self.preset not in PRESETS:
+            raise InputError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
 
 
-def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, seed: int, repeat: bool = False) -> Any:
-    """tf.data over row numbers; each batch is gathered from the cache in one call."""
+def make_batches(
+    cache: Cache,
+    rows: list[int],
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    repeat: bool = False,
+    augment: str = "none",
+) -> Any:
+    """tf.data over row numbers; each batch is gathered from the cache in one call, then augmented
+    (``augment``: see augment.py) in the same parallel map, beside the training step."""
     from .tf_runtime import load
 
     tf = load()
@@ -83,6 +117,12 @@ def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, 
         x.set_shape([None, size, size, 3])
         y = tf.cast(tf.expand_dims(y, -1), tf.float32)
         y.set_shape([None, size, size, 1])
+        if augment != "none":
+            from .augment import augment_batch
+
+            x, y = augment_batch(x, y, augment)
+            x.set_shape([None, size, size, 3])
+            y.set_shape([None, size, size, 1])
         return x, y
 
     ds = tf.data.Dataset.from_tensor_slices(np.asarray(rows, dtype=np.int64))
@@ -94,7 +134,15 @@ def make_batches(cache: Cache, rows: list[int], batch_size: int, shuffle: bool, 
 
 
 def _callbacks(
-    run: Path, epochs: int, steps: int, monitor: str, patience: int, progress: ProgressFn, cancel: CancelToken
+    run: Path,
+    epochs: int,
+    steps: int,
+    monitor: str,
+    patience: int,
+    progress: ProgressFn,
+    cancel: CancelToken,
+    plateau: bool = False,
+    record_lr: bool = True,
 ) -> list[Any]:
     import keras
 
@@ -118,6 +166,8 @@ def _callbacks(
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values = _floats(logs)
+            if record_lr:
+                values.setdefault("learning_rate", _current_lr(self.model))
             self.history.append(values)
             atomic_write_json(run / "history.json", self.history)
             current = values.get(monitor, np.inf)
@@ -132,7 +182,21 @@ def _callbacks(
             cancel.check()
 
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
-    return [Reporter(), stop]
+    callbacks = [Reporter(), stop]
+    if plateau:
+        # Halve the rate after 2 epochs without improvement, before early stopping gives up.
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=2, min_lr=1e-5))
+    return callbacks
+
+
+def _current_lr(model: Any) -> float:
+    """The optimizer's rate now (a schedule evaluated at the current step), for history.json."""
+    try:
+        opt = model.optimizer
+        lr = opt.learning_rate
+        return float(lr(opt.iterations) if callable(lr) else lr)
+    except Exception:  # a custom loop's model has no optimizer attached
+        return float("nan")
 
 
 def _floats(logs: Any) -> dict[str, float]:
@@ -142,6 +206,16 @@ def _floats(logs: Any) -> dict[str, float]:
 def _best_metrics(history: list[dict[str, float]], best_epoch: int) -> dict[str, Any]:
     best = history[best_epoch - 1]
     return {"best_epoch": best_epoch, "epochs_run": len(history), **best}
+
+
+def _learning_rate(config: TrainConfig, steps: int) -> Any:
+    """Adam's rate: constant (the recipe, and "plateau", which a callback lowers), or a cosine decay to
+    1 % of it over all the epochs' steps (the same in model.fit and in the multi-worker loop)."""
+    if config.lr_schedule != "cosine":
+        return config.learning_rate
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps * config.epochs, alpha=0.01)
 
 
 def train(
@@ -196,28 +270,37 @@ def train(
     atomic_write_json(run / "status.json", {"status": "running", "started": time.time()})
 
     keras.utils.set_random_seed(config.seed)
-    with strategy.scope():
-        model = compile_unet(build_unet(config.size, config.filters, policy), config.learning_rate, xla)
-        if config.init_from:
-            model.load_weights(Path(config.init_from) / "model.keras")
     batch = config.batch_size * replicas  # --batch-size is per device, as tf.distribute counts it
-    train_ds = make_batches(cache, train_rows, batch, shuffle=True, seed=config.seed, repeat=multiworker)
+    steps = -(-len(train_rows) // batch)
+    learning_rate = _learning_rate(config, steps)
+    with strategy.scope():
+        net = build_unet(config.size, config.filters, policy, batch_norm=config.batch_norm)
+        model = compile_unet(net, learning_rate, xla, loss=config.loss)
+        if config.init_from:
+            with warnings.catch_warnings():  # the optimizer state is not wanted, only the weights
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(Path(config.init_from) / "model.keras")
+    train_ds = make_batches(
+        cache, train_rows, batch, shuffle=True, seed=config.seed, repeat=multiworker, augment=config.augment
+    )
     val_ds = make_batches(cache, val_rows, batch, False, 0, repeat=multiworker) if val_rows else None
     monitor = "val_loss" if val_rows else "loss"
-    steps = -(-len(train_rows) // batch)
     # Across machines a cancel must be agreed on by all workers (custom_fit does that), not raised by one.
     cb_cancel = CancelToken() if multiworker else cancel
-    callbacks = _callbacks(run, config.epochs, steps, monitor, config.patience, progress, cb_cancel)
+    plateau = config.lr_schedule == "plateau" and not multiworker
+    callbacks = _callbacks(
+        run, config.epochs, steps, monitor, config.patience, progress, cb_cancel, plateau, record_lr=not multiworker
+    )
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "finished"}
     try:
         if multiworker:
             with strategy.scope():
-                optimizer = keras.optimizers.Adam(config.learning_rate)
+                optimizer = keras.optimizers.Adam(learning_rate)
             val_steps = -(-len(val_rows) // batch)
             custom_fit(
                 strategy, model, optimizer, train_ds, val_ds, steps, val_steps, config.epochs, callbacks,
-                lambda: cancel.cancelled,
+                lambda: cancel.cancelled, dice_loss=config.loss == "bce_dice",
             )  # fmt: skip
         else:
             model.fit(

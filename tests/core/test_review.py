@@ -1,0 +1,67 @@
+"""Review queue and retraining on corrections, on a tiny dataset."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from carseg_gui.core.corrections import save_correction, set_status
+from carseg_gui.core.metrics import dice
+from carseg_gui.core.predict import predict_rows
+from carseg_gui.core.project import find_run
+from carseg_gui.core.review import compare_runs, review_scores, worst_first
+from carseg_gui.core.training import TrainConfig
+from carseg_gui.core.workflow import load_run_model, prepare, run_training
+
+TINY = dict(epochs=1, size=32, filters=4, batch_size=4, val_split=0.25)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    from tests.datasets import make_carvana
+
+    root = make_carvana(tmp_path_factory.mktemp("r") / "data")
+    project = root.parent / "project"
+    run = run_training(root, project, TrainConfig(**TINY))
+    return root, project, run
+
+
+def test_worst_first_matches_computed_dice(trained) -> None:
+    root, project, run = trained
+    cache = prepare(root, project, 32)
+    model = load_run_model(run)
+    scores = review_scores(cache, run, model)
+    assert len(scores) == 12
+    masks = cache.masks()
+    for row, prob in predict_rows(model, cache, cache.labelled_rows()[:3]):
+        assert scores[cache.rows[row]["key"]] == pytest.approx(dice(masks[row], prob > 0.5), abs=1e-5)
+    order = worst_first(scores)
+    assert [scores[k] for k in order] == sorted(scores.values())
+    assert (run.folder / "review.json").exists()
+    assert review_scores(cache, run, model) == scores  # second call: from the cache
+
+
+def test_retrain_reads_the_correction_and_only_that_row_changes(trained) -> None:
+    root, project, run = trained
+    before = prepare(root, project, 32)
+    images_before, masks_before = np.array(before.images()), np.array(before.masks())
+    key = before.rows[2]["key"]
+    save_correction(project, key, np.ones((96, 144), np.uint8))  # the whole image is car
+    set_status(project, key, "corrected")
+    excluded = before.rows[5]["key"]
+    set_status(project, excluded, "excluded")
+
+    after = prepare(root, project, 32)
+    row = next(i for i, r in enumerate(after.rows) if r["key"] == key)
+    assert after.masks()[row].all()
+    n = len(after.rows)
+    changed = [i for i in range(n) if not np.array_equal(after.masks()[i], masks_before[i])]
+    assert changed == [row]
+    assert np.array_equal(np.array(after.images()[:n]), images_before[:n])
+    assert excluded not in {after.rows[i]["key"] for i in after.labelled_rows()}
+
+    new = run_training(root, project, TrainConfig(**TINY, init_from=str(run.folder)))
+    assert new.config["init_from"] == str(run.folder)
+    assert excluded not in new.config["train_keys"] + new.config["val_keys"]
+    result = compare_runs(after, new, load_run_model(new), find_run(project, run.id), load_run_model(run))
+    assert result["images"] > 0 and 0 <= result["dice_before"] <= 1 and 0 <= result["dice_after"] <= 1
