@@ -9,6 +9,7 @@ Run: python benchmarks/bench_memory.py [--data DIR] [--counts 1000,5000] [--size
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,26 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 """
 
 
+def scaled_dataset(n: int, width: int, height: int) -> Path:
+    """N distinct file names over a pool of 64 generated pairs (hard links): decoding cost and memory
+    behave as for N different photos, without rendering thousands of full-size images first."""
+    pool = bench.dataset(None, 64, width, height)
+    out = Path(tempfile.gettempdir()) / f"carseg-bench-scaled-{n}-{width}x{height}"
+    if (out / "done").exists():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "train").mkdir(parents=True)
+    (out / "train_masks").mkdir()
+    sources = bench.pairs(pool, 64)
+    for i in range(n):
+        image, mask = sources[i % len(sources)]
+        stem = f"{i // 16:012x}_{i % 16 + 1:02d}"
+        os.link(image, out / "train" / f"{stem}.jpg")
+        os.link(mask, out / "train_masks" / f"{stem}_mask.gif")
+    (out / "done").touch()
+    return out
+
+
 def phase(name: str, root: Path, project: Path, size: int, steps: int | None = None) -> dict[str, float]:
     cmd = [sys.executable, "-c", CHILD, name, str(root), str(project), str(size)]
     if steps:
@@ -62,7 +83,7 @@ def main() -> None:
     counts = [int(c) for c in args.counts.split(",")]
     results = []
     for n in counts:
-        root = bench.dataset(args.data, n, args.width, args.height) if args.data is None else args.data
+        root = scaled_dataset(n, args.width, args.height) if args.data is None else args.data
         project = Path(tempfile.mkdtemp(prefix="carseg-mem-"))
         try:
             pre = phase("preprocess", root, project, args.size)

@@ -1,7 +1,5 @@
 """Review queue and retraining on corrections, on a tiny dataset."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
