@@ -69,8 +69,10 @@ class Cache:
         return np.load(self._generation() / "masks.npy", mmap_mode="r")
 
     def read_images(self, rows: Rows) -> np.ndarray:
-        """Rows copied with plain reads: unlike touching the memmap, this keeps the resident memory of a
-        long epoch at one batch (mapped pages count in RSS; the page cache behind reads does not)."""
+        """Rows copied with plain reads, each call on its own file handle (threads may call it).
+
+        Unlike touching the memmap, this keeps a long epoch's resident memory at one batch: mapped
+        pages count in RSS, the page cache behind plain reads does not."""
         return _read_rows(self._generation() / "images.npy", rows)
 
     def read_masks(self, rows: Rows) -> np.ndarray:
@@ -99,12 +101,11 @@ def _read_rows(path: Path, rows: Rows) -> np.ndarray:
     out = np.empty((len(rows), *shape[1:]), dtype=dtype)
     row_bytes = out[0].nbytes if len(rows) else 0
     with open(path, "rb", buffering=0) as f:
-        fd = f.fileno()
         for i, row in enumerate(rows):
             if not 0 <= row < shape[0]:
                 raise IndexError(f"row {row} outside the cache ({shape[0]} rows)")
-            data = os.pread(fd, row_bytes, offset + int(row) * row_bytes)
-            out[i] = np.frombuffer(data, dtype=dtype).reshape(shape[1:])
+            f.seek(offset + int(row) * row_bytes)  # one thread per open file: seek + read is safe
+            out[i] = np.frombuffer(f.read(row_bytes), dtype=dtype).reshape(shape[1:])
     return out
 
 
@@ -129,6 +130,30 @@ def dataset_fingerprint(rows: list[dict[str, Any]], size: int) -> str:
     return h.hexdigest()[:16]
 
 
+class _RowFile:
+    """An .npy file of fixed-size rows written with plain writes: dirty pages of a memmap would count in the
+    writer's resident memory until the end, growing with the dataset."""
+
+    def __init__(self, path: Path, shape: tuple[int, ...]) -> None:
+        header = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape)  # header + size
+        self.offset = header.offset
+        del header
+        self.row_bytes = int(np.prod(shape[1:]))
+        self.file = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed in close()
+
+    def put(self, n: int, row: np.ndarray) -> None:
+        data = np.ascontiguousarray(row, dtype=np.uint8).tobytes()
+        if len(data) != self.row_bytes:
+            raise ValueError(f"row of {len(data)} bytes, expected {self.row_bytes}")
+        self.file.seek(self.offset + n * self.row_bytes)
+        self.file.write(data)
+
+    def close(self) -> None:
+        if not self.file.closed:
+            os.fsync(self.file.fileno())
+            self.file.close()
+
+
 class CacheWriter:
     """Builds the next generation; ``commit`` makes it current, ``abort`` throws it away."""
 
@@ -139,13 +164,16 @@ class CacheWriter:
         self.path = self.folder / generation
         self.path.mkdir(parents=True, exist_ok=True)
         shape = (max(n, 0), size, size)
-        self.images = np.lib.format.open_memmap(self.path / "images.npy", mode="w+", dtype=np.uint8, shape=(*shape, 3))
-        self.masks = np.lib.format.open_memmap(self.path / "masks.npy", mode="w+", dtype=np.uint8, shape=shape)
+        self.images = _RowFile(self.path / "images.npy", (*shape, 3))
+        self.masks = _RowFile(self.path / "masks.npy", shape)
+
+    def put(self, n: int, image: np.ndarray, mask: np.ndarray | None) -> None:
+        self.images.put(n, image)
+        self.masks.put(n, mask if mask is not None else np.zeros((self.size, self.size), np.uint8))
 
     def commit(self, rows: list[dict[str, Any]], problems: list[dict[str, str]], root: Path) -> Cache:
-        self.images.flush()
-        self.masks.flush()
-        del self.images, self.masks
+        self.images.close()
+        self.masks.close()
         index = {
             "version": INDEX_VERSION,
             "size": self.size,
@@ -165,7 +193,6 @@ class CacheWriter:
         return Cache(self.folder, index)
 
     def abort(self) -> None:
-        for name in ("images", "masks"):
-            if hasattr(self, name):
-                delattr(self, name)
+        self.images.close()
+        self.masks.close()
         shutil.rmtree(self.path, ignore_errors=True)

@@ -106,8 +106,6 @@ def preprocess(
     workers = workers or min(8, os.cpu_count() or 1)
     old = open_cache(project, size)
     old_rows = {r["key"]: (i, r) for i, r in enumerate(old.rows)} if old else {}
-    old_images = old.images() if old else None
-    old_masks = old.masks() if old else None
 
     plan: list[tuple[ds.Record, Path | None, str]] = []
     for rec in dataset.records:
@@ -147,10 +145,9 @@ def preprocess(
             }
             if rec.key in reuse:
                 i, prev = old_rows[rec.key]
-                assert old_images is not None and old_masks is not None
+                assert old is not None
                 n = len(rows)
-                writer.images[n] = old_images[i]
-                writer.masks[n] = old_masks[i]
+                writer.put(n, old.read_images([i])[0], old.read_masks([i])[0])
                 row.update(orig=prev["orig"], labelled=prev["labelled"], usable=True)
                 rows.append(row)
             else:
@@ -164,8 +161,7 @@ def preprocess(
                         problems.append({"path": d.mask_path or "", "reason": reason})
                     n = len(rows)
                     assert d.image is not None
-                    writer.images[n] = d.image
-                    writer.masks[n] = d.mask if d.mask is not None else 0
+                    writer.put(n, d.image, d.mask)
                     row.update(orig=list(d.orig), labelled=d.mask is not None, usable=True)
                     rows.append(row)
             if done % 8 == 0 or done == total:
