@@ -1,0 +1,160 @@
+"""The user's actions (open, preprocess, train, export, cancel) as jobs, and what their results change.
+
+Panels call these methods and listen to AppState and the JobRunner; nothing here touches widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.cache import Cache
+from ..core.export import ExportSummary
+from ..core.jobs import Progress
+from . import jobs
+from .errors import log_to
+from .progress import status_line
+from .state import JOB_LABELS, AppState
+from .workers import JobRunner
+
+log = logging.getLogger("carseg_gui")
+
+FAILED_TITLES = {
+    "open": "Cannot open the dataset",
+    "sample": "Cannot create the sample",
+    "preprocess": "Preprocessing failed",
+    "train": "Training failed",
+    "export": "Export failed",
+}
+
+
+class Controller(QObject):
+    status = Signal(str)  # the status bar's line
+    error = Signal(str, str, str)  # title, one-line message, details
+    opened = Signal(object)  # ProjectSnapshot
+    trained = Signal(object)  # RunInfo, finished or cancelled
+    exported = Signal(object)  # ExportSummary
+    jobEnded = Signal(str, str)  # name, outcome: succeeded, failed, cancelled
+
+    def __init__(self, fallback_projects: Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = AppState(self)
+        self.runner = JobRunner(self)
+        self.fallback_projects = fallback_projects
+        self.runner.busyChanged.connect(lambda _busy: self.state.set_busy(self.runner.name))
+        self.runner.progress.connect(self._progress)
+        self.runner.succeeded.connect(self._succeeded)
+        self.runner.failed.connect(self._failed)
+        self.runner.cancelled.connect(self._cancelled)
+
+    # ----- actions
+    def open_dataset(self, path: Path | str, project: Path | str | None = None) -> bool:
+        if self.state.why_not("open"):
+            return False
+        self.status.emit(f"Opening {path}…")
+        return self.runner.start(
+            "open", jobs.open_project, Path(path), Path(project) if project else None, self.fallback_projects
+        )
+
+    def open_sample(self, folder: Path, count: int = 64) -> bool:
+        if self.state.why_not("sample"):
+            return False
+        self.status.emit(f"Preparing the built-in sample in {folder}…")
+        return self.runner.start("sample", jobs.sample_then_open, Path(folder), count)
+
+    def preprocess(self, size: int | None = None) -> bool:
+        st = self.state
+        if st.why_not("preprocess") or st.root is None or st.project is None:
+            return False
+        return self.runner.start("preprocess", jobs.prepare_job, st.root, st.project, int(size or st.size))
+
+    def train(self, config: Any) -> bool:
+        st = self.state
+        if st.why_not("train") or st.root is None or st.project is None:
+            return False
+        from dataclasses import asdict
+
+        st.update_project_state(train_config=asdict(config))
+        return self.runner.start("train", jobs.train_job, st.root, st.project, config, uses_tf=True)
+
+    def export(self, out: Path, which: str, fmt: str, threshold: float, overwrite: bool) -> bool:
+        st = self.state
+        run = st.active()
+        if st.why_not("export") or run is None or st.root is None or st.project is None:
+            return False
+        st.update_project_state(export={"out": str(out), "set": which, "format": fmt, "threshold": threshold})
+        return self.runner.start(
+            "export", jobs.export_job, st.root, st.project, Path(out), run.id, which, fmt, threshold, overwrite,
+            uses_tf=True,
+        )  # fmt: skip
+
+    def cancel(self) -> None:
+        if self.runner.busy:
+            self.status.emit(f"Cancelling {JOB_LABELS.get(self.runner.name, self.runner.name).lower()}…")
+            self.runner.cancel()
+
+    def set_active_run(self, run_id: str | None) -> None:
+        self.state.set_active_run(run_id)
+        if run_id:
+            self.status.emit(f"Run {run_id} is now used for prediction and export")
+
+    def shutdown(self, ms: int = 60000) -> bool:
+        """Cancel the running job and wait for its thread (the window asked the user first)."""
+        self.runner.cancel()
+        return self.runner.wait(ms)
+
+    # ----- results
+    def _progress(self, name: str, p: Progress) -> None:
+        self.status.emit(status_line(name, p))
+
+    def _succeeded(self, name: str, result: Any) -> None:
+        st = self.state
+        outcome = "succeeded"
+        if name in ("open", "sample"):
+            path = log_to(result.project / "logs")
+            log.info("opened %s (project %s, log %s)", result.root, result.project, path)
+            st.set_snapshot(result)
+            ds = result.dataset
+            self.status.emit(f"Opened {result.root.name}: {ds.summary()}")
+            self.opened.emit(result)
+        elif name == "preprocess":
+            cache: Cache = result
+            st.set_cache(cache)
+            self.status.emit(
+                f"Preprocessed: {len(cache.rows)} images at {cache.size}×{cache.size}, {len(cache.problems)} problem(s)"
+            )
+        elif name == "train":
+            run = result.run
+            st.set_cache(result.cache)
+            st.reload_runs()
+            best = run.metrics.get("val_dice", run.metrics.get("dice"))
+            score = f", best Dice {best:.4f} (epoch {run.metrics.get('best_epoch')})" if best is not None else ""
+            if run.status == "finished":
+                self.status.emit(f"Run {run.id} finished{score}; it is now used for prediction")
+            else:
+                kept = "its best model is kept" if run.has_model else "no epoch finished, so no model was saved"
+                self.status.emit(f"Run {run.id} {run.status}{score}; {kept}")
+                outcome = "cancelled"
+            self.trained.emit(run)
+        elif name == "export":
+            summary: ExportSummary = result
+            what = f"{summary.rle}" if summary.rle else f"{len(summary.written)} masks in {summary.out}"
+            self.status.emit(f"Exported {what}")
+            self.exported.emit(summary)
+        self.jobEnded.emit(name, outcome)
+
+    def _failed(self, name: str, message: str, details: str) -> None:
+        if name == "train":
+            self.state.reload_runs()  # the run folder says "failed"
+        self.status.emit(f"{FAILED_TITLES.get(name, name)}: {message}")
+        self.error.emit(FAILED_TITLES.get(name, f"{name} failed"), message, details)
+        self.jobEnded.emit(name, "failed")
+
+    def _cancelled(self, name: str) -> None:
+        if name == "train":
+            self.state.reload_runs()
+        self.status.emit(f"{JOB_LABELS.get(name, name)} cancelled; nothing half-written was kept")
+        self.jobEnded.emit(name, "cancelled")

@@ -1,0 +1,277 @@
+"""The main window: assembles the panels, menus, shortcuts and status bar; no business logic."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+
+from .. import __version__
+from .controller import Controller
+from .errors import show_error
+from .panels.dataset_panel import DatasetPanel
+from .panels.export_panel import ExportPanel
+from .panels.training_panel import TrainingPanel
+from .panels.viewer_panel import ViewerPanel
+from .state import JOB_LABELS
+from .viewer.image_dialog import ImageDialog
+
+log = logging.getLogger("carseg_gui")
+MAX_RECENT = 8
+HELP = """<h3>carseg-gui</h3>
+<p>Segment cars in photos with a U-Net, in four steps:</p>
+<ol>
+<li><b>Open</b> a dataset folder (Ctrl+O, or drop it on the window): Carvana's <tt>train/</tt> +
+<tt>train_masks/</tt> (+ <tt>test/</tt>), or <tt>images/</tt> + <tt>masks/</tt>.</li>
+<li><b>Preprocess</b> (Dataset panel): images are resized and masks binarised into a cache.</li>
+<li><b>Train</b> (Training tab): watch the curves; the best model is kept, even when you cancel.</li>
+<li><b>Look</b> at the results page by page (Viewer tab) and <b>export</b> the masks (Ctrl+E).</li>
+</ol>
+<p>Everything the app writes goes into the project folder (<tt>.carseg</tt> inside the dataset);
+your images and masks are never modified.</p>
+<p><b>Keys:</b> Ctrl+O open · Ctrl+E export · PageUp/PageDown previous/next page ·
+Ctrl+1/2/3 tabs · Esc (in a job) cancel · F1 this help.</p>"""
+
+
+class MainWindow(QMainWindow):
+    imageOpened = Signal(object)  # the dialog (or editor) that open_image showed
+
+    def __init__(self, controller: Controller | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.controller = controller or Controller(parent=self)
+        self.state = self.controller.state
+        self.settings = QSettings()
+        self._close_when_idle = False
+        self._dialogs: list[QWidget] = []
+        self.last_error: QMessageBox | None = None
+
+        self.recent_menu = QMenu("Open &recent", self)
+        self.dataset_panel = DatasetPanel(self.controller, self.recent_menu)
+        self.dataset_panel.openRequested.connect(self.choose_folder)
+        self.training_panel = TrainingPanel(self.controller)
+        self.viewer_panel = ViewerPanel(self.controller)
+        self.viewer_panel.openImage.connect(self.open_image)
+        self.export_panel = ExportPanel(self.controller, lambda title, question: self.ask(title, question))
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.tabs.addTab(self.training_panel, "Training")
+        self.tabs.addTab(self.viewer_panel, "Viewer")
+        self.tabs.addTab(self.export_panel, "Export")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.dataset_panel)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([330, 950])
+        self.setCentralWidget(self.splitter)
+
+        self.status = QLabel("Open a dataset to start (File ▸ Open folder…, or drop a folder here)")
+        self.status.setObjectName("statusLine")
+        self.statusBar().addWidget(self.status, 1)
+        self._build_menus()
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self.setMinimumSize(900, 600)
+        self._update_title()
+
+        c = self.controller
+        c.status.connect(self.status.setText)
+        c.error.connect(self.show_error)
+        c.opened.connect(self._opened)
+        c.jobEnded.connect(self._job_ended)
+        self.state.projectChanged.connect(self._update_title)
+        self._restore_settings()
+
+    # ----- menus and shortcuts
+    def _action(self, menu: QMenu, text: str, slot: Any, keys: Any = None, bind: str | None = None,
+                tip: str = "") -> QAction:  # fmt: skip
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work whichever widget has the focus
+        if bind:
+            self.state.bind(action, bind, tip or text.replace("&", "").rstrip("…"))
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.open_action = self._action(
+            file, "&Open folder…", self.choose_folder, QKeySequence.StandardKey.Open, "open"
+        )
+        file.addMenu(self.recent_menu)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+        file.addSeparator()
+        self.export_action = self._action(file, "&Export masks…", self.export, "Ctrl+E", "export")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        jobs = bar.addMenu("&Jobs")
+        self._action(jobs, "&Preprocess", lambda: self.controller.preprocess(), None, "preprocess")
+        self._action(jobs, "&Train", lambda: self.controller.train(self.training_panel.config()), None, "train")
+        self.cancel_action = self._action(jobs, "&Cancel the running job", self.controller.cancel, "Esc", "cancel")
+        view = bar.addMenu("&View")
+        v = self.viewer_panel
+        self._action(
+            view, "&Previous page", self._on_viewer(v.previous_page), QKeySequence.StandardKey.MoveToPreviousPage
+        )
+        self._action(view, "&Next page", self._on_viewer(v.next_page), QKeySequence.StandardKey.MoveToNextPage)
+        self._action(view, "&First page", self._on_viewer(lambda: v.show_page(0)), "Ctrl+Home")
+        self._action(view, "&Last page", self._on_viewer(lambda: v.show_page(v.page_count() - 1)), "Ctrl+End")
+        self._action(view, "&Random page", self._on_viewer(v.random_page), "Ctrl+R")
+        view.addSeparator()
+        for i, name in enumerate(("&Training", "&Viewer", "E&xport")):
+            self._action(view, name, lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Help", self.show_help, QKeySequence.StandardKey.HelpContents)
+        self._action(help_menu, "&About carseg-gui", self.show_about)
+
+    def _on_viewer(self, slot: Any) -> Any:
+        def run(*_: Any) -> None:
+            self.tabs.setCurrentWidget(self.viewer_panel)
+            slot()
+
+        return run
+
+    # ----- opening datasets
+    def choose_folder(self) -> None:
+        start = str(self.state.root.parent) if self.state.root else (self.recent()[:1] or [str(Path.home())])[0]
+        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", start)
+        if folder:
+            self.controller.open_dataset(folder)
+
+    def recent(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [str(v) for v in items if v]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for folder in self.recent():
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda _=False, f=folder: self.controller.open_dataset(f))
+            action.setEnabled(self.state.why_not("open") is None)
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _opened(self, snapshot: Any) -> None:
+        folder = str(snapshot.root)
+        self.settings.setValue("recent", [folder, *[f for f in self.recent() if f != folder][: MAX_RECENT - 1]])
+        self._fill_recent()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).is_dir():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        folder = event.mimeData().urls()[0].toLocalFile()
+        if self.state.why_not("open"):
+            self.status.setText(f"Cannot open {folder} now: {self.state.why_not('open')}")
+            return
+        event.acceptProposedAction()
+        self.controller.open_dataset(folder)
+
+    # ----- the one place an image opens large (the mask editor will replace it)
+    def open_image(self, row: int) -> QWidget | None:
+        cache = self.state.view_cache()
+        if cache is None or not 0 <= row < len(cache.rows):
+            return None
+        record = cache.rows[row]
+        run = self.state.active()
+        prob = self.viewer_panel.store.get(self.viewer_panel._stamp(run), record["key"]) if run else None
+        try:
+            dialog = ImageDialog.for_record(record, prob, run.id if run else None, self)
+        except Exception as exc:
+            self.show_error("Cannot open the image", f"{Path(record['image']).name}: {exc}", "")
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_: self._dialogs.remove(dialog) if dialog in self._dialogs else None)
+        self._dialogs.append(dialog)
+        dialog.show()
+        self.imageOpened.emit(dialog)
+        return dialog
+
+    def export(self) -> None:
+        self.tabs.setCurrentWidget(self.export_panel)
+        self.export_panel.start()
+
+    # ----- messages
+    def show_error(self, title: str, message: str, details: str = "") -> None:
+        self.last_error = show_error(self, title, message, details)
+
+    def ask(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(self, title, question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def show_help(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "carseg-gui help", HELP, QMessageBox.StandardButton.Close, self)
+        box.setObjectName("helpBox")
+        box.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About carseg-gui",
+                          f"carseg-gui {__version__}\nSegment cars in photos: preprocess, train a U-Net, "
+                          "review and export masks.")  # fmt: skip
+
+    def _update_title(self) -> None:
+        root = self.state.root
+        self.setWindowTitle(f"{root.name} — carseg-gui" if root else "carseg-gui")
+
+    # ----- settings and closing
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if s.value("geometry"):
+            self.restoreGeometry(s.value("geometry"))
+        if s.value("splitter"):
+            self.splitter.restoreState(s.value("splitter"))
+        if s.value("trainingSplitter"):
+            self.training_panel.splitter.restoreState(s.value("trainingSplitter"))
+        self.tabs.setCurrentIndex(int(s.value("tab", 0) or 0))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("splitter", self.splitter.saveState())
+        s.setValue("trainingSplitter", self.training_panel.splitter.saveState())
+        s.setValue("tab", self.tabs.currentIndex())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        runner = self.controller.runner
+        if runner.busy:
+            event.ignore()
+            if self._close_when_idle:
+                return  # already cancelling; the window closes when the job has stopped
+            label = JOB_LABELS.get(runner.name, runner.name)
+            if not self.ask("Quit carseg-gui?", f"{label} is running. Cancel it and quit?"):
+                return
+            self._close_when_idle = True
+            self.status.setText(f"Cancelling {label.lower()} before quitting…")
+            self.controller.cancel()
+            return
+        self.save_settings()
+        self.viewer_panel.stop()
+        for dialog in list(self._dialogs):
+            dialog.close()
+        event.accept()
+
+    def _job_ended(self, name: str, outcome: str) -> None:
+        if self._close_when_idle:
+            self.close()

@@ -1,0 +1,194 @@
+"""Dataset panel: the open folder, what was found in it, its problems, and preprocessing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.jobs import Progress
+from ..controller import Controller
+from ..progress import Rate, duration
+
+LAYOUT_NAMES = {"carvana": "Carvana (train/, train_masks/, test/)", "generic": "images/ + masks/"}
+
+
+class DatasetPanel(QWidget):
+    openRequested = Signal()
+
+    def __init__(self, controller: Controller, recent_menu: QMenu, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.state = controller.state
+        self.rate = Rate()
+        self.setObjectName("datasetPanel")
+
+        self.open_button = QPushButton("Open folder…")
+        self.open_button.clicked.connect(self.openRequested)
+        self.recent_button = QToolButton()
+        self.recent_button.setText("Recent")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_button.setMenu(recent_menu)
+        top = QHBoxLayout()
+        top.addWidget(self.open_button, 1)
+        top.addWidget(self.recent_button)
+
+        self.name = QLabel("No dataset open")
+        font = QFont(self.name.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.name.setFont(font)
+        self.path = QLabel("Open a folder with train/ + train_masks/ (Carvana) or images/ + masks/, "
+                           "or drop it on this window.")  # fmt: skip
+        self.path.setWordWrap(True)
+        self.path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        facts = QFormLayout()
+        facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.layout_label, self.labelled, self.unlabelled = QLabel("–"), QLabel("–"), QLabel("–")
+        self.problem_count, self.cache_label = QLabel("–"), QLabel("–")
+        self.cache_label.setWordWrap(True)
+        facts.addRow("Layout:", self.layout_label)
+        facts.addRow("Labelled:", self.labelled)
+        facts.addRow("Unlabelled:", self.unlabelled)
+        facts.addRow("Problems:", self.problem_count)
+        facts.addRow("Cache:", self.cache_label)
+
+        self.problems = QTreeWidget()
+        self.problems.setObjectName("problems")
+        self.problems.setHeaderLabels(["File", "Reason"])
+        self.problems.setRootIsDecorated(False)
+        self.problems.setAlternatingRowColors(True)
+        self.problems.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.problems.header().resizeSection(0, 150)
+        problems_box = QGroupBox("Problems found")
+        QVBoxLayout(problems_box).addWidget(self.problems)
+
+        self.preprocess_button = QPushButton("Preprocess")
+        self.preprocess_button.clicked.connect(lambda: controller.preprocess())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(controller.cancel)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("preprocessBar")
+        self.bar.setFormat("")  # no numbers before a job has any
+        self.bar.setValue(0)
+        self.rate_label = QLabel(" ")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.preprocess_button, 1)
+        buttons.addWidget(self.cancel_button)
+        prep_box = QGroupBox("Preprocessing")
+        prep = QVBoxLayout(prep_box)
+        self.size_note = QLabel()
+        self.size_note.setWordWrap(True)
+        prep.addWidget(self.size_note)
+        prep.addLayout(buttons)
+        prep.addWidget(self.bar)
+        prep.addWidget(self.rate_label)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.name)
+        layout.addWidget(self.path)
+        layout.addLayout(facts)
+        layout.addWidget(problems_box, 1)
+        layout.addWidget(prep_box)
+
+        st = self.state
+        st.bind(self.open_button, "open", "Open a dataset folder (Ctrl+O)")
+        st.bind(self.recent_button, "open", "Reopen a recent dataset folder")
+        st.bind(self.preprocess_button, "preprocess",
+                "Decode every image, resize it to the training size and binarise its mask (Otsu) into the "
+                "project's cache. Only changed files are decoded again.")  # fmt: skip
+        st.bind(self.cancel_button, "cancel:open,sample,preprocess", "Stop preprocessing; the previous cache stays")
+        st.projectChanged.connect(self.show_dataset)
+        st.cachesChanged.connect(self.show_cache)
+        st.changed.connect(self._update_size_note)
+        controller.runner.progress.connect(self._progress)
+        controller.runner.started.connect(self._started)
+        controller.jobEnded.connect(self._ended)
+        self._update_size_note()
+
+    def show_dataset(self) -> None:
+        st, ds = self.state, self.state.dataset
+        if ds is None or st.root is None:
+            return
+        self.name.setText(st.root.name)
+        self.path.setText(str(st.root))
+        self.path.setToolTip(f"Dataset: {st.root}\nProject folder (cache, runs, logs): {st.project}")
+        self.layout_label.setText(LAYOUT_NAMES.get(ds.layout, ds.layout))
+        self.labelled.setText(f"{len(ds.labelled)} images with a mask")
+        self.unlabelled.setText(f"{len(ds.unlabelled)} images (test)")
+        self.show_cache()
+
+    def show_cache(self) -> None:
+        st, ds = self.state, self.state.dataset
+        if ds is None:
+            return
+        cache = st.caches.get(st.size)
+        if cache is None:
+            others = ", ".join(f"{s}×{s}" for s in sorted(st.caches))
+            extra = f" (exists at {others})" if others else ""
+            self.cache_label.setText(f"not built yet at {st.size}×{st.size}{extra}")
+        else:
+            usable = len(cache.rows)
+            self.cache_label.setText(f"{usable} images at {cache.size}×{cache.size} (built)")
+        problems = cache.problems if cache is not None else [{"path": p.path, "reason": p.reason} for p in ds.problems]
+        self.problem_count.setText(str(len(problems)) if problems else "none")
+        self.problems.clear()
+        items = []
+        for p in problems[:5000]:  # a list this long is already a "look at the folder" message
+            item = QTreeWidgetItem([Path(p["path"]).name, p["reason"]])
+            item.setToolTip(0, p["path"])
+            item.setToolTip(1, p["reason"])
+            items.append(item)
+        self.problems.addTopLevelItems(items)
+
+    def _update_size_note(self) -> None:
+        s = self.state.size
+        self.size_note.setText(f"Images are resized to {s}×{s}, the size set in the Training tab.")
+        self.show_cache()
+
+    def _started(self, name: str) -> None:
+        if name in ("preprocess", "train", "sample", "open"):
+            self.rate.reset()
+            self.bar.setValue(0)
+            self.rate_label.setText(" ")
+
+    def _progress(self, name: str, p: Progress) -> None:
+        if p.stage not in ("preprocess", "sample"):
+            return
+        self.bar.setFormat("%v / %m images" if p.stage == "preprocess" else "sample: %v / %m images")
+        self.bar.setMaximum(max(p.total, 1))
+        self.bar.setValue(p.done)
+        rate, left = self.rate.update(p.done, p.total)
+        rate = p.info.get("rate", rate)
+        if p.message and p.done == 0:
+            self.rate_label.setText(p.message)
+        elif rate:
+            self.rate_label.setText(f"{rate:.0f} images/s · {duration(left)} left")
+
+    def _ended(self, name: str, outcome: str) -> None:
+        if name == "preprocess" and outcome == "cancelled":
+            self.rate_label.setText("Cancelled: the previous cache is unchanged")
+        elif name == "preprocess" and outcome == "succeeded":
+            self.rate_label.setText("Done")
+        elif name == "preprocess":
+            self.rate_label.setText("Failed: see the message")

@@ -1,0 +1,211 @@
+"""Export panel: predicted masks of a set, at each image's original size, as PNG, GIF or RLE CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.export import ExportSummary
+from ...core.jobs import Progress
+from ..controller import Controller
+from ..jobs import SUBMISSION_NAME, existing_outputs
+from ..progress import Rate, duration
+
+SETS = [("test", "Test images (unlabelled)"), ("train", "Train images (labelled)"), ("all", "All images")]
+FORMATS = [
+    ("png", "PNG masks, 0/255 (<name>.png)"),
+    ("gif", "GIF masks like Carvana's (<name>_mask.gif)"),
+    ("rle", f"RLE CSV, Carvana's submission format ({SUBMISSION_NAME})"),
+]
+NOTHING_YET = (
+    "Nothing exported yet. PNG and GIF write one mask per image, named after it, at the image's own size; "
+    "the RLE CSV is one file in Carvana's submission format. Files are written whole (temp file, then "
+    "rename), so a cancelled export leaves no half-written file."
+)
+
+
+class ExportPanel(QWidget):
+    def __init__(self, controller: Controller, ask: Callable[[str, str], bool], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller, self.state = controller, controller.state
+        self.ask = ask  # yes/no question, patched by tests
+        self.rate = Rate()
+        self.setObjectName("exportPanel")
+
+        self.folder = QLineEdit()
+        self.folder.setObjectName("exportFolder")
+        self.folder.setPlaceholderText("Folder to write the masks into")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        self.set_box, self.format_box = QComboBox(), QComboBox()
+        self.set_box.setObjectName("exportSet")
+        self.format_box.setObjectName("exportFormat")
+        for key, label in SETS:
+            self.set_box.addItem(label, key)
+        for key, label in FORMATS:
+            self.format_box.addItem(label, key)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.01, 0.99)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setValue(0.5)
+        self.threshold.setMaximumWidth(90)
+        self.threshold.setToolTip("A pixel is car when the model's probability is above this value")
+        self.overwrite = QCheckBox("Replace existing files without asking")
+        self.overwrite.setToolTip("Unchecked: you are asked before any existing file is replaced")
+        self.run_label = QLabel("–")
+        form = QFormLayout()
+        form.addRow("Folder:", row)
+        form.addRow("Images:", self.set_box)
+        form.addRow("Format:", self.format_box)
+        form.addRow("Threshold:", self.threshold)
+        form.addRow("Existing files:", self.overwrite)
+        form.addRow("Model:", self.run_label)
+        settings = QGroupBox("Export predicted masks (at each image's original size)")
+        settings.setLayout(form)
+
+        self.export_button = QPushButton("Export")
+        self.export_button.setObjectName("exportButton")
+        self.export_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(controller.cancel)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("exportBar")
+        self.bar.setFormat("")
+        self.bar.setValue(0)
+        self.rate_label = QLabel(" ")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.bar, 1)
+        self.summary = QLabel(NOTHING_YET)
+        self.summary.setObjectName("exportSummary")
+        self.summary.setWordWrap(True)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.setObjectName("openExportFolder")
+        self.open_button.setVisible(False)
+        self.open_button.clicked.connect(self._open_folder)
+        result = QGroupBox("Result")
+        rlayout = QVBoxLayout(result)
+        rlayout.addWidget(self.summary)
+        rlayout.addWidget(self.open_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(settings)
+        layout.addLayout(buttons)
+        layout.addWidget(self.rate_label)
+        layout.addWidget(result)
+        layout.addStretch(1)
+        self.last: ExportSummary | None = None
+
+        self.state.bind(self.export_button, "export", "Predict the chosen images with the active run and write "
+                        "their masks (Ctrl+E)")  # fmt: skip
+        self.state.bind(self.cancel_button, "cancel:export", "Stop the export; files already written stay")
+        self.state.projectChanged.connect(self._restore)
+        self.state.activeRunChanged.connect(self._show_run)
+        self.state.runsChanged.connect(self._show_run)
+        controller.runner.started.connect(self._started)
+        controller.runner.progress.connect(self._progress)
+        controller.exported.connect(self._exported)
+        controller.jobEnded.connect(self._ended)
+
+    def start(self) -> bool:
+        text = self.folder.text().strip()
+        if not text:
+            self._browse()
+            text = self.folder.text().strip()
+            if not text:
+                return False
+        out = Path(text).expanduser()
+        which, fmt = self.set_box.currentData(), self.format_box.currentData()
+        overwrite = self.overwrite.isChecked()
+        if not overwrite:
+            existing = existing_outputs(self.state.caches.get(self.state.view_size()), out, which, fmt)
+            if existing:
+                question = f"{len(existing)} file(s) in {out} will be replaced, e.g. {existing[0].name}. Replace them?"
+                if not self.ask("Replace existing files?", question):
+                    return False
+                overwrite = True
+        return self.controller.export(out, which, fmt, self.threshold.value(), overwrite)
+
+    def _browse(self) -> None:
+        start = self.folder.text() or (str(self.state.root.parent) if self.state.root else "")
+        folder = QFileDialog.getExistingDirectory(self, "Export masks into", start)
+        if folder:
+            self.folder.setText(folder)
+
+    def _restore(self) -> None:
+        saved = self.state.project_state().get("export") or {}
+        root = self.state.root
+        self.folder.setText(saved.get("out") or (str(root.parent / f"{root.name}-masks") if root else ""))
+        self.set_box.setCurrentIndex(max(0, self.set_box.findData(saved.get("set", "test"))))
+        self.format_box.setCurrentIndex(max(0, self.format_box.findData(saved.get("format", "png"))))
+        self.threshold.setValue(float(saved.get("threshold", 0.5)))
+        self.summary.setText(NOTHING_YET)
+        self.open_button.setVisible(False)
+        self._show_run()
+
+    def _show_run(self) -> None:
+        run = self.state.active()
+        self.run_label.setText(f"run {run.id} (size {run.config.get('size')})" if run else
+                               "none yet: train a run in the Training tab")  # fmt: skip
+
+    def _started(self, name: str) -> None:
+        if name == "export":
+            self.rate.reset()
+            self.bar.setValue(0)
+            self.summary.setText("Exporting…")
+            self.open_button.setVisible(False)
+
+    def _progress(self, name: str, p: Progress) -> None:
+        if name != "export":
+            return
+        if p.stage == "preprocess":
+            self.rate_label.setText(f"Bringing the cache up to date: {p.done}/{p.total}")
+            return
+        self.bar.setFormat("%v / %m images")
+        self.bar.setMaximum(max(p.total, 1))
+        self.bar.setValue(p.done)
+        rate, left = self.rate.update(p.done, p.total)
+        if rate:
+            self.rate_label.setText(f"{rate:.1f} images/s · {duration(left)} left")
+
+    def _exported(self, summary: ExportSummary) -> None:
+        self.last = summary
+        if summary.rle:
+            self.summary.setText(f"Wrote {summary.rle} ({summary.set} images, run {summary.run}).")
+        else:
+            self.summary.setText(f"Wrote {len(summary.written)} masks of the {summary.set} images to "
+                                 f"{summary.out} (run {summary.run}).")  # fmt: skip
+        self.open_button.setVisible(True)
+        self.rate_label.setText("Done")
+
+    def _ended(self, name: str, outcome: str) -> None:
+        if name == "export" and outcome != "succeeded":
+            self.summary.setText("Export cancelled: the files written so far are complete; no file is half-written."
+                                 if outcome == "cancelled" else "Export failed: see the message.")  # fmt: skip
+            self.rate_label.setText(" ")
+
+    def _open_folder(self) -> None:
+        if self.last is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last.out)))

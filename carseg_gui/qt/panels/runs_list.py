@@ -1,0 +1,127 @@
+"""The list of past runs with their best validation Dice, and the choice of the active run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.project import RunInfo
+from ..controller import Controller
+
+COLUMNS = ["Active", "Run", "Status", "Best val Dice", "Best epoch", "Size", "Device"]
+
+
+def run_status(run: RunInfo, training_now: bool) -> str:
+    if run.status == "running":
+        return "training…" if training_now else "interrupted"
+    return run.status
+
+
+def best_dice(run: RunInfo) -> float | None:
+    value = run.metrics.get("val_dice", run.metrics.get("dice"))
+    return float(value) if value is not None else None
+
+
+class RunsList(QWidget):
+    selected = Signal(str)  # run id ("" for none)
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller, self.state = controller, controller.state
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("runs")
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.itemSelectionChanged.connect(self._selection)
+        self.tree.itemDoubleClicked.connect(lambda *_: self.activate())
+        self.use_button = QPushButton("Use for prediction")
+        self.use_button.setObjectName("useRun")
+        self.use_button.clicked.connect(self.activate)
+        self.folder_button = QPushButton("Open run folder")
+        self.folder_button.clicked.connect(self._open_folder)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.use_button)
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree)
+        layout.addLayout(buttons)
+        self.state.runsChanged.connect(self.refresh)
+        self.state.activeRunChanged.connect(self.refresh)
+        self.state.changed.connect(self._update_buttons)
+        self._update_buttons()
+
+    def current(self) -> RunInfo | None:
+        item = self.tree.currentItem()
+        return self.state.run(item.text(1)) if item else None
+
+    def refresh(self) -> None:
+        keep = self.current().id if self.current() else self.state.active_run
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        training = self.controller.runner.name == "train"
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        chosen = None
+        for run in reversed(self.state.runs):  # newest first
+            dice = best_dice(run)
+            active = run.id == self.state.active_run
+            item = QTreeWidgetItem([
+                "●" if active else "",
+                run.id,
+                run_status(run, training),
+                f"{dice:.4f}" if dice is not None else "–",
+                str(run.metrics.get("best_epoch", "–")),
+                str(run.config.get("size", "–")),
+                str(run.config.get("device", "–")),
+            ])  # fmt: skip
+            if active:
+                for col in range(len(COLUMNS)):
+                    item.setFont(col, bold)
+            if not run.has_model:
+                item.setToolTip(2, "no saved model: it stopped before its first epoch ended")
+            self.tree.addTopLevelItem(item)
+            if run.id == keep:
+                chosen = item
+        if chosen is None and self.tree.topLevelItemCount():
+            chosen = self.tree.topLevelItem(0)
+        if chosen is not None:
+            self.tree.setCurrentItem(chosen)
+        self.tree.blockSignals(False)
+        self._selection()
+
+    def activate(self) -> None:
+        run = self.current()
+        if run is not None and run.has_model and self.use_button.isEnabled():
+            self.controller.set_active_run(run.id)
+
+    def _selection(self) -> None:
+        run = self.current()
+        self._update_buttons()
+        self.selected.emit(run.id if run else "")
+
+    def _update_buttons(self) -> None:
+        run = self.current()
+        reason = self.state.why_not_activate(run)
+        tip = "Predict and export with the selected run"
+        self.use_button.setEnabled(reason is None)
+        self.use_button.setToolTip(tip if reason is None else f"{tip}\nNot now: {reason}")
+        self.folder_button.setEnabled(run is not None)
+
+    def _open_folder(self) -> None:
+        run = self.current()
+        if run is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(run.folder)))

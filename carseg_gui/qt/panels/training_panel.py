@@ -1,0 +1,252 @@
+"""Training panel: the recipe's settings, Train/Cancel, live progress and curves, past runs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.imageio import read_json
+from ...core.jobs import InputError, Progress
+from ...core.project import RunInfo
+from ...core.training import TrainConfig
+from ..controller import Controller
+from ..progress import TrainingClock, duration
+from .curves import CurvesView
+from .runs_list import RunsList, best_dice
+
+# (field, label, minimum, maximum, step, suffix, tooltip)
+SETTINGS = [
+    ("epochs", "Epochs", 1, 1000, 1, "", "The most passes over the training images. Early stopping usually "
+     "ends the run sooner."),
+    ("patience", "Patience", 0, 100, 1, " epochs", "Stop when the validation loss has not improved for this "
+     "many epochs; the best model is kept."),
+    ("val_split", "Validation", 0, 50, 5, " %", "Share of the labelled images held out to measure the model. "
+     "All views of one car go to the same side, so the score is honest."),
+    ("size", "Image size", 16, 1024, 16, " px", "Images and masks are resized to size × size for training "
+     "(a multiple of 16). Larger is sharper and slower."),
+    ("batch_size", "Batch size", 1, 512, 1, "", "Images per training step. Lower it if memory runs out."),
+    ("filters", "Base filters", 4, 128, 4, "", "Width of the U-Net's first level (doubling at each of the "
+     "4 levels). More filters: a bigger, slower model."),
+    ("seed", "Seed", 0, 2**31 - 1, 1, "", "Random seed of the split, the shuffling and the initial weights: "
+     "the same seed gives the same run."),
+]  # fmt: skip
+
+
+class TrainingPanel(QWidget):
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller, self.state = controller, controller.state
+        self.clock = TrainingClock()
+        self.live = False  # curves show the running job (True) or the selected run (False)
+        self.setObjectName("trainingPanel")
+
+        self.spins: dict[str, QSpinBox] = {}
+        form = QFormLayout()
+        for name, label, lo, hi, step, suffix, tip in SETTINGS:
+            spin = QSpinBox()
+            spin.setObjectName(f"spin_{name}")
+            spin.setRange(lo, hi)
+            spin.setSingleStep(step)
+            spin.setSuffix(suffix)
+            spin.setToolTip(tip)
+            spin.valueChanged.connect(self._config_changed)
+            self.spins[name] = spin
+            row_label = QLabel(label + ":")
+            row_label.setToolTip(tip)
+            form.addRow(row_label, spin)
+        self.set_config(TrainConfig())
+        defaults = QPushButton("Recipe defaults")
+        defaults.setToolTip("Epochs 50, patience 2, validation 10 %, size 128, batch 16, 16 filters, seed 0")
+        defaults.clicked.connect(lambda: self.set_config(TrainConfig()))
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #b00020")
+        self.problem.setWordWrap(True)
+        settings = QGroupBox("Settings")
+        box = QVBoxLayout(settings)
+        box.addLayout(form)
+        box.addWidget(defaults)
+        box.addWidget(self.problem)
+        box.addStretch(1)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("trainButton")
+        self.train_button.clicked.connect(lambda: controller.train(self.config()))
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelTraining")
+        self.cancel_button.clicked.connect(controller.cancel)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("batchBar")
+        self.bar.setFormat("")
+        self.bar.setValue(0)
+        self.epoch_label = QLabel("Epoch –")
+        self.eta_label = QLabel("Time left –")
+        self.device_label = QLabel("Device: shown when training starts")
+        self.outcome = QLabel("Press Train to start a run. Past runs are listed below.")
+        self.outcome.setObjectName("trainingOutcome")
+        self.outcome.setWordWrap(True)
+        progress = QGridLayout()
+        progress.addWidget(self.train_button, 0, 0)
+        progress.addWidget(self.cancel_button, 0, 1)
+        progress.addWidget(self.bar, 0, 2, 1, 2)
+        progress.addWidget(self.epoch_label, 1, 0, 1, 2)
+        progress.addWidget(self.eta_label, 1, 2)
+        progress.addWidget(self.device_label, 1, 3)
+        progress.addWidget(self.outcome, 2, 0, 1, 4)
+        progress.setColumnStretch(2, 1)
+        progress.setColumnStretch(3, 1)
+
+        self.curves = CurvesView()
+        right = QWidget()
+        rlayout = QVBoxLayout(right)
+        rlayout.setContentsMargins(0, 0, 0, 0)
+        rlayout.addWidget(self.curves, 1)
+        rlayout.addLayout(progress)
+        top = QWidget()
+        tlayout = QHBoxLayout(top)
+        tlayout.setContentsMargins(0, 0, 0, 0)
+        tlayout.addWidget(settings)
+        tlayout.addWidget(right, 1)
+
+        self.runs = RunsList(controller)
+        self.runs.selected.connect(self._show_run)
+        runs_box = QGroupBox("Runs (the active one ● predicts in the Viewer and exports)")
+        QVBoxLayout(runs_box).addWidget(self.runs)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("trainingSplitter")
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(runs_box)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(self.splitter)
+
+        self.state.bind(self.train_button, "train", "Train a U-Net with these settings (preprocesses first if needed)")
+        self.state.bind(
+            self.cancel_button, "cancel:train", "Stop after the current batch; the best model so far is kept"
+        )
+        self.state.projectChanged.connect(self._restore_config)
+        controller.runner.started.connect(self._started)
+        controller.runner.progress.connect(self._progress)
+        controller.trained.connect(self._trained)
+        controller.jobEnded.connect(self._ended)
+        self._config_changed()
+
+    # ----- settings
+    def config(self) -> TrainConfig:
+        values = {name: spin.value() for name, spin in self.spins.items()}
+        values["val_split"] = values["val_split"] / 100
+        return TrainConfig(**{**self.extra, **values})
+
+    def set_config(self, config: TrainConfig) -> None:
+        # Settings the panel does not show (loss, augmentation, ...) are kept as they were saved.
+        self.extra = {k: v for k, v in asdict(config).items() if k not in self.spins}
+        for name, spin in self.spins.items():
+            value = getattr(config, name)
+            spin.blockSignals(True)
+            spin.setValue(round(value * 100) if name == "val_split" else int(value))
+            spin.blockSignals(False)
+        if hasattr(self, "problem"):
+            self._config_changed()
+
+    def _restore_config(self) -> None:
+        saved = self.state.project_state().get("train_config") or {}
+        known = {f.name for f in fields(TrainConfig)}
+        try:
+            self.set_config(TrainConfig(**{k: v for k, v in saved.items() if k in known}))
+        except TypeError:
+            self.set_config(TrainConfig())
+        self.outcome.setText("Press Train to start a run. Past runs are listed below.")
+
+    def _config_changed(self) -> None:
+        config = self.config()
+        try:
+            config.validate()
+            problem = None
+        except InputError as exc:
+            problem = str(exc).replace("--size", "image size").replace("--", "")
+        self.problem.setText(problem or "")
+        self.state.set_size(config.size, problem)
+
+    # ----- a running job
+    def _started(self, name: str) -> None:
+        if name != "train":
+            return
+        self.live = True
+        self.clock = TrainingClock()
+        self.curves.clear()
+        self.bar.setValue(0)
+        self.epoch_label.setText("Preparing the cache…")
+        self.eta_label.setText("Time left –")
+        self.outcome.setText(f"Training with {asdict(self.config())}")
+
+    def _progress(self, name: str, p: Progress) -> None:
+        if name != "train":
+            return
+        if p.stage == "preprocess":
+            self.epoch_label.setText(f"Preparing the cache: {p.done}/{p.total} images")
+        elif p.stage == "device":
+            self.device_label.setText(f"Device: {p.message}")
+        elif p.stage == "batch":
+            self.bar.setFormat("batch %v / %m")
+            self.bar.setMaximum(max(p.total, 1))
+            self.bar.setValue(p.done)
+            self.epoch_label.setText(f"Epoch {p.info.get('epoch')} / {p.info.get('epochs')}")
+            left_epoch, left_run = self.clock.update(p)
+            if left_epoch is not None:
+                self.eta_label.setText(f"Epoch: {duration(left_epoch)} left · run: at most {duration(left_run)}")
+        elif p.stage == "epoch":
+            values = {k: v for k, v in p.info.items() if isinstance(v, float)}
+            self.curves.add_epoch(values, p.info.get("best_epoch"))
+            dice = values.get("val_dice", values.get("dice"))
+            score = f" · val Dice {dice:.4f}" if dice is not None else ""
+            self.epoch_label.setText(f"Epoch {p.done} / {p.total} done{score} · best epoch {p.info.get('best_epoch')}")
+
+    def _trained(self, run: RunInfo) -> None:
+        m = run.metrics
+        dice = best_dice(run)
+        score = f"best val Dice {dice:.4f} at epoch {m.get('best_epoch')}" if dice is not None else "no score"
+        took = f" in {duration(m.get('train_s'))}" if m.get("train_s") else ""
+        if run.status == "finished":
+            text = f"Run {run.id} finished: {score}, {m.get('epochs_run', '?')} epoch(s){took}. It is now active."
+        elif run.has_model:
+            text = f"Run {run.id} cancelled after {m.get('epochs_run', '?')} epoch(s): {score}. Its best model is kept."
+        else:
+            text = f"Run {run.id} cancelled before its first epoch ended: no model was saved."
+        self.outcome.setText(text)
+
+    def _ended(self, name: str, outcome: str) -> None:
+        if name != "train":
+            return
+        self.live = False
+        self.eta_label.setText("Time left –")
+        if outcome == "failed":
+            self.outcome.setText("Training failed: see the message. The run is listed as failed.")
+        elif outcome == "cancelled" and not self.outcome.text().startswith("Run "):
+            self.outcome.setText("Training cancelled while preparing the cache: no run was started.")
+        self.runs.refresh()
+
+    # ----- a past run
+    def _show_run(self, run_id: str) -> None:
+        if self.live:
+            return
+        run = self.state.run(run_id) if run_id else None
+        if run is None:
+            self.curves.clear()
+            return
+        history = read_json(run.folder / "history.json", default=[]) or []
+        self.curves.set_history(history, run.metrics.get("best_epoch"))
+        if run.config.get("device"):
+            self.device_label.setText(f"Device: {run.config['device']}")

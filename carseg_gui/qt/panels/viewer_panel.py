@@ -1,0 +1,349 @@
+"""Viewer panel: pages of 50 sequential images with their mask and the active run's prediction."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.cache import Cache
+from ..controller import Controller
+from ..viewer.loader import PageLoader, PageRequest
+from ..viewer.page_model import FILE, MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, ThumbDelegate
+from ..workers import ServiceThread
+
+SETS = [("train", "Train (labelled)"), ("test", "Test (unlabelled)")]
+
+
+class ViewerPanel(QWidget):
+    openImage = Signal(int)  # a cache row: MainWindow.open_image decides what opens
+    pageShown = Signal(int, float)  # page index, seconds from the request to the last thumbnail/prediction
+    requested = Signal(object)  # PageRequest, to the loader thread
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller, self.state = controller, controller.state
+        self.setObjectName("viewerPanel")
+        self.store = PredictionStore()
+        self.model = PageModel()
+        self.page_size = PAGE_SIZE
+        self.gen = 0
+        self.page = 0
+        self.which = "train"
+        self._rows_cache: tuple[int, str, list[int]] | None = None
+        self._cache: Cache | None = None
+        self._t0 = 0.0
+        self._waiting = {"thumbs": False, "preds": False}
+        self.last_switch_s: float | None = None
+        self._failed_stamps: set[str] = set()
+        self.loader = PageLoader()
+        self.service: ServiceThread | None = None
+        self.save_timer = QTimer(self, singleShot=True, interval=600)
+        self.save_timer.timeout.connect(self._save_state)
+
+        self.set_box = QComboBox()
+        for key, label in SETS:
+            self.set_box.addItem(label, key)
+        self.set_box.setToolTip("Which images to page through")
+        self.set_box.currentIndexChanged.connect(lambda _i: self.set_set(self.set_box.currentData()))
+        self.first_b, self.prev_b = QPushButton("First"), QPushButton("Previous")
+        self.next_b, self.last_b = QPushButton("Next"), QPushButton("Last")
+        self.random_b = QPushButton("Random")
+        self.first_b.clicked.connect(lambda: self.show_page(0))
+        self.prev_b.clicked.connect(self.previous_page)
+        self.next_b.clicked.connect(self.next_page)
+        self.last_b.clicked.connect(lambda: self.show_page(self.page_count() - 1))
+        self.random_b.clicked.connect(self.random_page)
+        self.prev_b.setToolTip("Previous page (PageUp)")
+        self.next_b.setToolTip("Next page (PageDown)")
+        self.random_b.setToolTip("A random page: 50 sequential images from anywhere in the set")
+        self.page_spin = QSpinBox()
+        self.page_spin.setObjectName("pageSpin")
+        self.page_spin.setKeyboardTracking(False)
+        self.page_spin.valueChanged.connect(lambda v: self.show_page(v - 1))
+        self.page_total = QLabel("of –")
+        self.goto = QLineEdit()
+        self.goto.setObjectName("goto")
+        self.goto.setPlaceholderText("Go to image number or name")
+        self.goto.setToolTip("Type an image number (1 = first of the set) or part of a file name, then Enter")
+        self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
+        nav = QHBoxLayout()
+        nav.addWidget(self.set_box)
+        for w in (self.first_b, self.prev_b, QLabel("Page"), self.page_spin, self.page_total, self.next_b, self.last_b,
+                  self.random_b):  # fmt: skip
+            nav.addWidget(w)
+        nav.addWidget(self.goto, 1)
+        self.info = QLabel(" ")
+        self.info.setObjectName("viewerInfo")
+
+        self.table = QTableView()
+        self.table.setObjectName("pageTable")
+        self.table.setModel(self.model)
+        self.delegate = ThumbDelegate(parent=self.table)
+        for col in range(FILE):
+            self.table.setItemDelegateForColumn(col, self.delegate)
+            self.table.setColumnWidth(col, self.delegate.width + 8)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.delegate.height + 8)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.doubleClicked.connect(lambda index: self.openImage.emit(self.model.rows[index.row()].row))
+
+        self.empty = QLabel()
+        self.empty.setObjectName("viewerEmpty")
+        self.empty.setWordWrap(True)
+        self.empty_button = QPushButton("Preprocess now")
+        self.empty_button.clicked.connect(lambda: controller.preprocess(self.state.view_size()))
+        self.state.bind(self.empty_button, "preprocess", "Build the cache the viewer pages through")
+        empty = QWidget()
+        elay = QVBoxLayout(empty)
+        elay.addStretch(1)
+        elay.addWidget(self.empty)
+        elay.addWidget(self.empty_button)
+        elay.addStretch(2)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.table)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(nav)
+        layout.addWidget(self.info)
+        layout.addWidget(self.stack, 1)
+
+        self.loader.thumbsReady.connect(self._thumbs)
+        self.loader.predsReady.connect(self._preds)
+        self.loader.predsFailed.connect(self._preds_failed)
+        self.state.projectChanged.connect(self._restore)
+        self.state.cachesChanged.connect(self.reload)
+        self.state.activeRunChanged.connect(self.reload)
+        self.state.changed.connect(self._update_nav)
+        self.reload()
+
+    # ----- the set and its pages
+    def rows(self) -> list[int]:
+        cache = self._cache
+        if cache is None:
+            return []
+        if self._rows_cache is None or self._rows_cache[:2] != (id(cache), self.which):
+            self._rows_cache = (id(cache), self.which, cache.rows_for_set(self.which))
+        return self._rows_cache[2]
+
+    def page_count(self) -> int:
+        return max(1, -(-len(self.rows()) // self.page_size))
+
+    def set_set(self, which: str) -> None:
+        if which != self.which:
+            self.which = which
+            self.table.setColumnHidden(MASK, which == "test")
+            self.show_page(0)
+
+    def next_page(self) -> None:
+        self.show_page(min(self.page + 1, self.page_count() - 1))
+
+    def previous_page(self) -> None:
+        self.show_page(max(self.page - 1, 0))
+
+    def random_page(self) -> None:
+        n = self.page_count()
+        choices = [p for p in range(n) if p != self.page] or [0]
+        self.show_page(random.choice(choices))
+
+    def go_to(self, text: str) -> bool:
+        text = text.strip()
+        rows = self.rows()
+        if not text or not rows:
+            return False
+        if text.isdigit():
+            position = int(text) - 1
+            if not 0 <= position < len(rows):
+                self.info.setText(f"There is no image number {text}: this set has {len(rows)} images")
+                return False
+        else:
+            needle = text.lower()
+            cache_rows = self._cache.rows if self._cache else []
+            position = next((i for i, r in enumerate(rows) if needle in Path(cache_rows[r]["image"]).name.lower()), -1)
+            if position < 0:
+                self.info.setText(f"No image named like “{text}” in this set")
+                return False
+        self.show_page(position // self.page_size)
+        self.table.selectRow(position % self.page_size)
+        self.table.scrollTo(self.model.index(position % self.page_size, 0))
+        return True
+
+    def reload(self) -> None:
+        """Show the current page again: the cache, the active run or the set changed."""
+        self._cache = self.state.view_cache()
+        self._rows_cache = None
+        self.show_page(self.page, force=True)
+
+    def show_page(self, page: int, force: bool = False) -> None:
+        cache = self._cache
+        if cache is None:
+            self._show_empty()
+            return
+        rows = self.rows()
+        page = max(0, min(page, self.page_count() - 1))
+        if page == self.page and not force and self.model.rows:
+            return
+        self.page = page
+        self.stack.setCurrentWidget(self.table)
+        chunk = rows[page * self.page_size : (page + 1) * self.page_size]
+        run = self.state.active()
+        stamp = self._stamp(run)
+        data = []
+        for n, r in enumerate(chunk, start=page * self.page_size + 1):
+            rec = cache.rows[r]
+            data.append(RowData(r, n, Path(rec["image"]).name, rec["key"], tuple(rec["orig"])))
+        self.model.set_rows(data)
+        if run is not None:
+            for r in data:
+                prob = self.store.get(stamp, r.key)
+                if prob is not None:
+                    self.model.set_prediction(r.row, prob)
+        missing = tuple(self.model.missing_predictions()) if run is not None else ()
+        self.model.set_note("predicting…" if missing else "no active run")
+        self.gen += 1
+        self.loader.latest = self.gen
+        self._t0 = time.perf_counter()
+        self._waiting = {"thumbs": bool(chunk), "preds": bool(missing)}
+        self._update_nav()
+        self._describe(run, missing)
+        self.table.scrollToTop()
+        if chunk:
+            self._service()
+            self.requested.emit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing))
+        self.save_timer.start()
+
+    def _stamp(self, run: object) -> str:
+        if run is None:
+            return ""
+        try:
+            return f"{run.id}@{run.model_path.stat().st_mtime_ns}"  # type: ignore[attr-defined]
+        except OSError:
+            return f"{run.id}@missing"  # type: ignore[attr-defined]
+
+    def _service(self) -> None:
+        if self.service is None:
+            self.service = ServiceThread("viewer-pages", self.loader, self)
+            self.requested.connect(self.loader.load)
+
+    def stop(self) -> None:
+        self.loader.latest = -1  # stops a prediction in progress at its next batch
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
+    # ----- results from the loader
+    def _thumbs(self, gen: int, thumbs: list) -> None:
+        if gen != self.gen:
+            return  # a page the user already left
+        self.model.set_thumbs(thumbs)
+        self._waiting["thumbs"] = False
+        self._maybe_done()
+
+    def _preds(self, gen: int, stamp: str, probs: dict) -> None:
+        for row, prob in probs.items():
+            if self._cache is not None and row < len(self._cache.rows):
+                self.store.put(stamp, self._cache.rows[row]["key"], prob)
+        if gen != self.gen:
+            return
+        for row, prob in probs.items():
+            self.model.set_prediction(row, prob)
+        self.model.changed()
+        if not self.model.missing_predictions():
+            self._waiting["preds"] = False
+            self._describe(self.state.active(), ())
+            self._maybe_done()
+
+    def _preds_failed(self, gen: int, stamp: str, message: str, details: str) -> None:
+        if gen != self.gen:
+            return
+        self._waiting["preds"] = False
+        self.model.set_note("prediction failed")
+        self.info.setText(f"Predictions unavailable: {message}")
+        if stamp not in self._failed_stamps:
+            self._failed_stamps.add(stamp)
+            self.controller.error.emit("Cannot predict this page", message, details)
+
+    def _maybe_done(self) -> None:
+        if not any(self._waiting.values()):
+            self.last_switch_s = time.perf_counter() - self._t0
+            self.pageShown.emit(self.page, self.last_switch_s)
+
+    # ----- display
+    def _describe(self, run: object, missing: tuple) -> None:
+        n = len(self.rows())
+        first = self.page * self.page_size + 1
+        last = min(n, first + self.page_size - 1)
+        images = f"Images {first}–{last} of {n} at {self._cache.size}×{self._cache.size}" if self._cache else ""
+        if run is None:
+            why = self.state.why_not("predict") or ""
+            self.info.setText(f"{images} · no predictions: {why}")
+        else:
+            doing = " · predicting…" if missing else ""
+            self.info.setText(f"{images} · predictions of run {run.id}{doing}")  # type: ignore[attr-defined]
+
+    def _show_empty(self) -> None:
+        self.model.set_rows([])
+        self.stack.setCurrentIndex(0)
+        size = self.state.view_size()
+        if self.state.root is None:
+            self.empty.setText("Open a dataset (File ▸ Open folder…, Ctrl+O) to page through its images.")
+        else:
+            self.empty.setText(f"The dataset has no cache at {size}×{size} yet. Preprocess it to page through "
+                               "its images (it takes a few seconds per thousand images).")  # fmt: skip
+        self.empty_button.setVisible(self.state.root is not None)
+        self.info.setText(" ")
+        self._update_nav()
+
+    def _update_nav(self) -> None:
+        has = self._cache is not None and bool(self.rows())
+        n = self.page_count()
+        self.page_spin.blockSignals(True)
+        self.page_spin.setRange(1, n)
+        self.page_spin.setValue(self.page + 1)
+        self.page_spin.blockSignals(False)
+        self.page_total.setText(f"of {n}" if has else "of –")
+        for button, on in ((self.first_b, self.page > 0), (self.prev_b, self.page > 0),
+                           (self.next_b, self.page < n - 1), (self.last_b, self.page < n - 1),
+                           (self.random_b, n > 1)):  # fmt: skip
+            button.setEnabled(has and on)
+        for w in (self.page_spin, self.goto, self.set_box):
+            w.setEnabled(has or w is self.set_box)
+
+    # ----- project state
+    def _restore(self) -> None:
+        saved = self.state.project_state().get("viewer") or {}
+        which = saved.get("set", "train")
+        self.which = which if which in dict(SETS) else "train"
+        self.set_box.blockSignals(True)
+        self.set_box.setCurrentIndex(max(0, self.set_box.findData(self.which)))
+        self.set_box.blockSignals(False)
+        self.table.setColumnHidden(MASK, self.which == "test")
+        self.page = int(saved.get("page", 0) or 0)
+        self.store = PredictionStore()
+        self.reload()
+
+    def _save_state(self) -> None:
+        if self.state.project is not None and self._cache is not None:
+            self.state.update_project_state(viewer={"set": self.which, "page": self.page})

@@ -1,0 +1,80 @@
+"""Turning Progress events into words: rates, times left, and the status bar line."""
+
+from __future__ import annotations
+
+import time
+
+from ..core.jobs import Progress
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "–"
+    seconds = round(seconds)
+    if seconds < 3600:
+        return f"{seconds // 60}:{seconds % 60:02d}"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class Rate:
+    """Items per second and time left for one stage, measured from the first event seen."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.start: float | None = None
+        self.first = 0
+
+    def update(self, done: int, total: int) -> tuple[float | None, float | None]:
+        now = time.monotonic()
+        if self.start is None or done < self.first:
+            self.start, self.first = now, done
+            return None, None
+        elapsed = now - self.start
+        if elapsed < 0.2 or done <= self.first:
+            return None, None
+        rate = (done - self.first) / elapsed
+        return rate, (total - done) / rate if rate > 0 else None
+
+
+class TrainingClock:
+    """Time left in the epoch, and an upper bound for the run (early stopping may end it sooner)."""
+
+    def __init__(self) -> None:
+        self.batch_start: float | None = None
+        self.batches = 0
+
+    def update(self, p: Progress) -> tuple[float | None, float | None]:
+        now = time.monotonic()
+        if self.batch_start is None:
+            self.batch_start, self.batches = now, 0
+            return None, None
+        self.batches += 1
+        per_batch = (now - self.batch_start) / self.batches
+        epoch, epochs = int(p.info.get("epoch", 1)), int(p.info.get("epochs", 1))
+        left_epoch = (p.total - p.done) * per_batch
+        return left_epoch, left_epoch + (epochs - epoch) * p.total * per_batch
+
+
+def status_line(name: str, p: Progress) -> str:
+    """The status bar's sentence for a job's progress."""
+    if p.stage == "open":
+        return p.message or "Opening the dataset…"
+    if p.stage == "sample":
+        return f"Generating the sample: {p.done}/{p.total} images"
+    if p.stage == "preprocess":
+        rate = p.info.get("rate")
+        extra = f" · {rate:.0f} images/s" if rate else ""
+        return f"Preprocessing: {p.done}/{p.total} images{extra}"
+    if p.stage == "batch":
+        return f"Training: epoch {p.info.get('epoch')}/{p.info.get('epochs')} · batch {p.done}/{p.total}"
+    if p.stage == "epoch":
+        dice = p.info.get("val_dice", p.info.get("dice"))
+        score = f" · Dice {dice:.4f}" if dice is not None else ""
+        return f"Training: epoch {p.done}/{p.total} done{score} · best epoch {p.info.get('best_epoch')}"
+    if p.stage == "device":
+        return f"Training on {p.message}"
+    if p.stage in ("predict", "export"):
+        return f"{'Exporting' if name == 'export' else 'Predicting'}: {p.done}/{p.total} images"
+    return f"{name}: {p.stage} {p.done}/{p.total}"

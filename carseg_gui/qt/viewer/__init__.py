@@ -1,0 +1,1 @@
+"""Page model, thumbnail/prediction loader, and the large image view."""

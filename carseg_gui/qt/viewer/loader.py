@@ -1,0 +1,139 @@
+"""Off the GUI thread: a page's thumbnails from the cache, and its predictions with the active run.
+
+Requests carry a generation number; the GUI bumps ``PageLoader.latest`` when the user leaves a
+page, and the loader drops (or stops predicting) anything older, so results never land on the
+wrong page and paging fast never queues up work.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QImage
+
+from ...core.cache import Cache
+from ...core.jobs import Cancelled, CancelToken
+from ...core.project import RunInfo
+from ..workers import describe_error, preload_tensorflow
+
+PREDICT_BATCH = 25  # two batches per page of 50: the first half shows up sooner
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    gen: int
+    cache: Cache
+    rows: tuple[int, ...]
+    run: RunInfo | None = None
+    stamp: str = ""  # the run's model version; predictions are cached under it
+    predict: tuple[int, ...] = ()  # rows whose predictions are not cached yet
+
+
+@dataclass
+class Thumb:
+    row: int
+    image: QImage
+    mask: QImage | None
+    mask_array: np.ndarray | None  # 0/1 at cache size, for the Dice of the prediction
+
+
+def rgb_image(arr: np.ndarray) -> QImage:
+    arr = np.ascontiguousarray(arr, dtype=np.uint8)
+    h, w = arr.shape[:2]
+    return QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def grey_image(arr: np.ndarray) -> QImage:
+    arr = np.ascontiguousarray(arr, dtype=np.uint8)
+    h, w = arr.shape[:2]
+    return QImage(arr.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+class _Stale(CancelToken):
+    """Cancelled as soon as the GUI has asked for another page."""
+
+    def __init__(self, loader: PageLoader, gen: int) -> None:
+        super().__init__()
+        self.loader, self.gen = loader, gen
+
+    @property
+    def cancelled(self) -> bool:
+        return self.loader.latest != self.gen
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise Cancelled()
+
+
+class PageLoader(QObject):
+    thumbsReady = Signal(int, object)  # gen, list[Thumb]
+    predsReady = Signal(int, str, object)  # gen, stamp, {row: probability as uint8 0..255}
+    predsFailed = Signal(int, str, str, str)  # gen, stamp, message, details
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latest = 0  # written by the GUI thread; an int assignment is atomic
+        self._models: OrderedDict[str, Any] = OrderedDict()
+
+    @Slot(object)
+    def load(self, req: PageRequest) -> None:
+        if req.gen != self.latest:
+            return
+        try:
+            thumbs = self._thumbs(req)
+        except (OSError, ValueError) as exc:  # a cache deleted or rebuilt underneath
+            self.predsFailed.emit(req.gen, req.stamp, f"cannot read the cache: {exc}", traceback.format_exc())
+            return
+        self.thumbsReady.emit(req.gen, thumbs)
+        if req.run is None or not req.predict:
+            return
+        try:
+            model = self._model(req)
+            from ...core.predict import predict_rows
+
+            token = _Stale(self, req.gen)
+            done: dict[int, np.ndarray] = {}
+            for row, prob in predict_rows(model, req.cache, list(req.predict), PREDICT_BATCH, cancel=token):
+                done[row] = np.round(prob * 255).astype(np.uint8)
+                if len(done) == PREDICT_BATCH:
+                    self.predsReady.emit(req.gen, req.stamp, done)
+                    done = {}
+            if done:
+                self.predsReady.emit(req.gen, req.stamp, done)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.predsFailed.emit(req.gen, req.stamp, describe_error(exc), traceback.format_exc())
+
+    def _thumbs(self, req: PageRequest) -> list[Thumb]:
+        rows = np.asarray(req.rows, dtype=np.int64)
+        order = np.argsort(rows)  # sequential reads from the memory map
+        images = np.asarray(req.cache.images()[rows[order]])
+        masks = np.asarray(req.cache.masks()[rows[order]])
+        out: dict[int, Thumb] = {}
+        for i, k in enumerate(order):
+            row = int(rows[k])
+            labelled = bool(req.cache.rows[row]["labelled"])
+            mask = masks[i] if labelled else None
+            out[row] = Thumb(row, rgb_image(images[i]), grey_image(mask * 255) if mask is not None else None, mask)
+        return [out[int(r)] for r in rows]
+
+    def _model(self, req: PageRequest) -> Any:
+        """Loaded once per run (and model version), here in the worker, never on the GUI thread."""
+        if req.stamp in self._models:
+            self._models.move_to_end(req.stamp)
+            return self._models[req.stamp]
+        preload_tensorflow()
+        from ...core.workflow import load_run_model
+
+        assert req.run is not None
+        model = load_run_model(req.run)
+        self._models[req.stamp] = model
+        while len(self._models) > 2:
+            self._models.popitem(last=False)
+        return model

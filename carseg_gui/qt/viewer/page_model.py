@@ -1,0 +1,188 @@
+"""A page of 50 rows as a table model, a delegate painting thumbnails, and the prediction cache."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from ...core.metrics import dice
+from .loader import Thumb, grey_image
+
+PAGE_SIZE = 50
+COLUMNS = ["Image", "Mask", "Prediction", "File"]
+IMAGE, MASK, PRED, FILE = range(4)
+ImageRole = Qt.ItemDataRole.UserRole + 1
+AspectRole = Qt.ItemDataRole.UserRole + 2
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class RowData:
+    row: int  # row of the cache
+    number: int  # 1-based position in the chosen set
+    name: str
+    key: str
+    orig: tuple[int, int]  # (height, width) of the original image
+    image: QImage | None = None
+    mask: QImage | None = None
+    mask_array: np.ndarray | None = None
+    prob: np.ndarray | None = None  # uint8 0..255 at cache size
+    pred: QImage | None = None
+    dice: float | None = None
+    note: str = "loading…"
+
+
+class PredictionStore:
+    """Probability maps per (model stamp, record key), least recently used dropped past a budget."""
+
+    def __init__(self, budget_bytes: int = 256 * 2**20) -> None:
+        self.budget = budget_bytes
+        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, stamp: str, key: str) -> np.ndarray | None:
+        item = self._items.get((stamp, key))
+        if item is not None:
+            self._items.move_to_end((stamp, key))
+        return item
+
+    def put(self, stamp: str, key: str, prob: np.ndarray) -> None:
+        old = self._items.pop((stamp, key), None)
+        self._bytes -= old.nbytes if old is not None else 0
+        self._items[(stamp, key)] = prob
+        self._bytes += prob.nbytes
+        while self._bytes > self.budget and self._items:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= dropped.nbytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class PageModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[RowData] = []
+        self._by_row: dict[int, int] = {}
+
+    def set_rows(self, rows: list[RowData]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self._by_row = {r.row: i for i, r in enumerate(rows)}
+        self.endResetModel()
+
+    def set_thumbs(self, thumbs: list[Thumb]) -> None:
+        for t in thumbs:
+            i = self._by_row.get(t.row)
+            if i is None:
+                continue
+            r = self.rows[i]
+            r.image, r.mask, r.mask_array = t.image, t.mask, t.mask_array
+            if r.note == "loading…":
+                r.note = ""
+            self._score(r)
+        self._changed_all()
+
+    def set_prediction(self, row: int, prob: np.ndarray) -> None:
+        i = self._by_row.get(row)
+        if i is None:
+            return
+        r = self.rows[i]
+        r.prob = prob
+        r.pred = grey_image(np.where(prob > 127, 255, 0).astype(np.uint8))
+        self._score(r)
+
+    def set_note(self, note: str) -> None:
+        for r in self.rows:
+            if r.pred is None:
+                r.note = note
+        self._changed_all()
+
+    def changed(self) -> None:
+        self._changed_all()
+
+    def _score(self, r: RowData) -> None:
+        if r.prob is not None and r.mask_array is not None:
+            r.dice = dice(r.mask_array, (r.prob > 127).astype(np.uint8))
+
+    def _changed_all(self) -> None:
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+
+    def missing_predictions(self) -> list[int]:
+        return [r.row for r in self.rows if r.prob is None]
+
+    # ----- Qt model API
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return str(self.rows[section].number) if section < len(self.rows) else None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        r, col = self.rows[index.row()], index.column()
+        if role == ImageRole:
+            return {IMAGE: r.image, MASK: r.mask, PRED: r.pred}.get(col)
+        if role == AspectRole:
+            return r.orig[1] / max(r.orig[0], 1)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == FILE:
+                score = f"\nDice {r.dice:.4f}" if r.dice is not None else ""
+                return f"{r.name}\n#{r.number} · {r.orig[1]}×{r.orig[0]}{score}"
+            if col == PRED and r.pred is None:
+                return r.note
+            if col == MASK and r.mask is None and r.image is not None:
+                return "no mask"
+            if col == IMAGE and r.image is None:
+                return "loading…"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{r.key}\nDouble-click to open it large"
+        return None
+
+
+class ThumbDelegate(QStyledItemDelegate):
+    """Paints a thumbnail at the original image's aspect ratio, centred in its cell."""
+
+    def __init__(self, width: int = 168, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.set_width(width)
+
+    def set_width(self, width: int) -> None:
+        self.width, self.height = width, round(width * 2 / 3)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(self.width + 8, self.height + 8)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        image = index.data(ImageRole)
+        if image is None:
+            super().paint(painter, option, index)
+            return
+        painter.save()
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        aspect = float(index.data(AspectRole) or 1.5)
+        box = option.rect.adjusted(4, 4, -4, -4)
+        w = min(box.width(), round(box.height() * aspect))
+        h = min(box.height(), round(w / aspect))
+        target = QRect(box.x() + (box.width() - w) // 2, box.y() + (box.height() - h) // 2, w, h)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(target, image)
+        painter.setPen(QColor(0, 0, 0, 60))
+        painter.drawRect(target.adjusted(0, 0, -1, -1))
+        painter.restore()
