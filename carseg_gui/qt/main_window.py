@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.state = self.controller.state
         self.settings = QSettings()
         self._close_when_idle = False
+        self._shown = False
         self._dialogs: list[QWidget] = []
         self.last_error: QMessageBox | None = None
 
@@ -239,11 +240,20 @@ class MainWindow(QMainWindow):
         s = self.settings
         if s.value("geometry"):
             self.restoreGeometry(s.value("geometry"))
-        if s.value("splitter"):
-            self.splitter.restoreState(s.value("splitter"))
-        if s.value("trainingSplitter"):
-            self.training_panel.splitter.restoreState(s.value("trainingSplitter"))
         self.tabs.setCurrentIndex(int(s.value("tab", 0) or 0))
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._shown:
+            # Splitters are restored once the window has its size: restored earlier, QSplitter
+            # rescales the saved sizes to the not-yet-laid-out widget.
+            self._shown = True
+            QTimer.singleShot(0, self._restore_splitters)
+
+    def _restore_splitters(self) -> None:
+        for key, splitter in (("splitter", self.splitter), ("trainingSplitter", self.training_panel.splitter)):
+            if self.settings.value(key):
+                splitter.restoreState(self.settings.value(key))
 
     def save_settings(self) -> None:
         s = self.settings

@@ -81,6 +81,7 @@ class ViewerPanel(QWidget):
         self.goto = QLineEdit()
         self.goto.setObjectName("goto")
         self.goto.setPlaceholderText("Go to image number or name")
+        self.goto.setMinimumWidth(220)
         self.goto.setToolTip("Type an image number (1 = first of the set) or part of a file name, then Enter")
         self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
         nav = QHBoxLayout()
@@ -88,7 +89,7 @@ class ViewerPanel(QWidget):
         for w in (self.first_b, self.prev_b, QLabel("Page"), self.page_spin, self.page_total, self.next_b, self.last_b,
                   self.random_b):  # fmt: skip
             nav.addWidget(w)
-        nav.addWidget(self.goto, 1)
+        nav.addStretch(1)
         self.info = QLabel(" ")
         self.info.setObjectName("viewerInfo")
 
@@ -126,8 +127,11 @@ class ViewerPanel(QWidget):
         self.stack.addWidget(self.table)
 
         layout = QVBoxLayout(self)
+        second = QHBoxLayout()
+        second.addWidget(self.info, 1)
+        second.addWidget(self.goto)
         layout.addLayout(nav)
-        layout.addWidget(self.info)
+        layout.addLayout(second)
         layout.addWidget(self.stack, 1)
 
         self.loader.thumbsReady.connect(self._thumbs)

@@ -1,0 +1,125 @@
+"""Errors, restoring a project and the window's settings, drag and drop, help, start-up cost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from carseg_gui.core.project import save_state
+from carseg_gui.qt.controller import Controller
+from carseg_gui.qt.errors import LOG_NAME
+from carseg_gui.qt.main_window import MainWindow
+from tests.qt.qt_helpers import open_dataset, wait_job
+
+
+def fake_run(project: Path, run_id: str, size: int, model: bytes) -> Path:
+    folder = project / "runs" / run_id
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"size": size, "device": "CPU"}))
+    (folder / "status.json").write_text(json.dumps({"status": "finished"}))
+    (folder / "metrics.json").write_text(json.dumps({"best_epoch": 1, "val_dice": 0.5}))
+    (folder / "model.keras").write_bytes(model)
+    return folder
+
+
+def test_a_folder_without_a_dataset_is_a_message_not_a_crash(qtbot, window, tmp_path: Path, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "holiday-photos"
+    empty.mkdir()
+    assert open_dataset(qtbot, window, empty) == "failed"
+    box = window.last_error
+    assert box is not None and box.isVisible()
+    assert "no dataset found" in box.text() and "train/" in box.text()
+    assert box.icon() == QMessageBox.Icon.Critical
+    assert not (empty / ".carseg").exists(), "nothing may be written into a folder that is not a dataset"
+    box.close()
+    assert open_dataset(qtbot, window, sample) == "succeeded"  # still usable
+
+
+def test_reopening_restores_the_project_and_a_broken_model_is_reported(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    """Active run and viewer page come back from state.json; a model that will not load is an error box,
+    with the trace in <project>/logs/carseg-gui.log, and the app goes on."""
+    project = sample / ".carseg"
+    project.mkdir()
+    fake_run(project, "20250101-000000", 32, b"not a keras file")
+    save_state(project, {"active_run": "20250101-000000", "viewer": {"set": "train", "page": 1}})
+    window.viewer_panel.page_size = 8
+    window.tabs.setCurrentWidget(window.viewer_panel)
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    assert window.state.active() is not None
+    assert window.training_panel.runs.tree.topLevelItem(0).text(0) == "●"
+    assert window.viewer_panel.empty_button.isVisible()  # no cache at the active run's size (32) yet
+    assert wait_job(qtbot, window, "preprocess", window.viewer_panel.empty_button.click) == "succeeded"
+    viewer = window.viewer_panel
+    assert viewer.page == 1 and viewer.page_spin.value() == 2
+    qtbot.waitUntil(lambda: window.last_error is not None and window.last_error.isVisible(), timeout=60_000)
+    assert window.last_error.windowTitle() == "Cannot predict this page"
+    assert "cannot be loaded" in window.last_error.text()
+    assert "prediction failed" in viewer.model.rows[0].note
+    log = (project / "logs" / LOG_NAME).read_text()
+    assert "Cannot predict this page" in log and "Traceback" in log
+    window.last_error.close()
+    viewer.next_page()  # the app stays usable; the same broken run is not reported twice
+    qtbot.waitUntil(lambda: viewer.model.rows and viewer.model.rows[0].image is not None)
+    assert not window.last_error.isVisible()
+
+
+def test_settings_and_recent_folders_persist(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    window.splitter.setSizes([240, 1040])
+    window.tabs.setCurrentIndex(2)
+    window.close()
+    settings = QSettings()
+    assert settings.value("geometry")
+    # The offscreen screen is 800 px wide: restoreGeometry would squeeze the window to its minimum,
+    # where no splitter position survives. Splitters are checked at the default window size.
+    settings.remove("geometry")
+    again = MainWindow(Controller())
+    qtbot.addWidget(again)
+    again.show()
+    assert again.recent()[0] == str(sample.resolve())
+    assert again.tabs.currentIndex() == 2
+    qtbot.waitUntil(lambda: abs(again.splitter.sizes()[0] - 240) <= 10)
+    again.close()
+
+
+def test_drop_a_folder_opens_it_and_f1_shows_help(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(sample))])
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    wait_job(qtbot, window, "open", lambda: window.dropEvent(drop), 30_000)
+    assert window.windowTitle() == "cars — carseg-gui"
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    help_box = window.findChild(QMessageBox, "helpBox")
+    assert help_box is not None and help_box.isVisible() and "PageUp" in help_box.text()
+    help_box.close()
+
+
+def test_disabled_buttons_say_why(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = window.training_panel
+    assert not panel.train_button.isEnabled()
+    assert "open a dataset first" in panel.train_button.toolTip()
+    panel.spins["size"].setValue(40)
+    assert "multiple of 16" in panel.problem.text()
+    assert not window.export_action.isEnabled() and "Not now" in window.export_action.toolTip()
+
+
+def test_startup_does_not_import_tensorflow() -> None:
+    code = (
+        "import os, sys, time; os.environ['QT_QPA_PLATFORM'] = 'offscreen'; t = time.perf_counter();"
+        "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "from carseg_gui.qt.app import app_icon; from carseg_gui.qt.main_window import MainWindow;"
+        "w = MainWindow(); w.show(); app.processEvents();"
+        "print(round(time.perf_counter() - t, 2), 'tensorflow' in sys.modules, w.windowIcon().isNull())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    seconds, tf_loaded, _ = out.stdout.split()
+    print(f"\nwindow up in {seconds} s")
+    assert tf_loaded == "False"
+    assert float(seconds) < 5
