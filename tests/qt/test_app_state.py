@@ -116,10 +116,11 @@ def test_startup_does_not_import_tensorflow() -> None:
         "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
         "from carseg_gui.qt.app import app_icon; from carseg_gui.qt.main_window import MainWindow;"
         "w = MainWindow(); w.show(); app.processEvents();"
-        "print(round(time.perf_counter() - t, 2), 'tensorflow' in sys.modules, w.windowIcon().isNull())"
+        "print(round(time.perf_counter() - t, 2), 'tensorflow' in sys.modules, app_icon().isNull())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    seconds, tf_loaded, _ = out.stdout.split()
+    seconds, tf_loaded, no_icon = out.stdout.split()
     print(f"\nwindow up in {seconds} s")
     assert tf_loaded == "False"
+    assert no_icon == "False", "the icon in resources/ was not found"
     assert float(seconds) < 5
