@@ -88,17 +88,21 @@ def cmd_preprocess(args: argparse.Namespace, progress: ProgressFn) -> int:
     return 0
 
 
+# `carseg train` options that a preset sets: left out, they take the preset's value.
+PRESET_OPTIONS = (
+    "epochs", "patience", "val_split", "batch_size", "size", "filters", "learning_rate", "loss", "batch_norm",
+    "augment", "lr_schedule", "tta", "keep_largest", "fill_holes",
+)  # fmt: skip
+
+
 def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
-    from .core.training import TrainConfig
+    from .core.presets import make_config
     from .core.workflow import run_training
 
-    config = TrainConfig(
-        epochs=args.epochs,
-        patience=args.patience,
-        val_split=args.val_split,
-        batch_size=args.batch_size,
-        size=args.size,
-        filters=args.filters,
+    overrides = {name: getattr(args, name) for name in PRESET_OPTIONS}
+    config = make_config(
+        args.preset,
+        **overrides,
         seed=args.seed,
         precision=args.mixed_precision,
         strategy=args.strategy,
@@ -109,7 +113,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     run = run_training(Path(args.data), project, config, progress)
     m = run.metrics
     best = f"best epoch {m.get('best_epoch')}, val_dice {m['val_dice']:.4f}" if "val_dice" in m else "no validation"
-    print(f"run {run.id} {run.status}: {best}, {m.get('train_s', 0):.0f} s")
+    print(f"run {run.id} {run.status} (preset {config.preset}): {best}, {m.get('train_s', 0):.0f} s")
     print(f"run folder: {run.folder}")
     return 0 if run.status == "finished" else 130
 
@@ -130,6 +134,8 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
         threshold=args.threshold,
         overwrite=args.overwrite,
         progress=progress,
+        tta=_tta(args),
+        post=_post(args),
     )
     what = f"{len(summary.written)} {args.format.upper()} masks ({summary.set} set, run {summary.run})"
     print(f"wrote {what} to {summary.out}")
@@ -138,16 +144,35 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
     return 0
 
 
+def _tta(args: argparse.Namespace) -> bool | None:
+    """--tta run|on|off: None keeps the run's own setting."""
+    return None if args.tta == "run" else args.tta == "on"
+
+
+def _post(args: argparse.Namespace) -> Any:
+    """--post run|on|off: keep the run's post-processing, force both steps on, or switch them off."""
+    from .core.postprocess import PostProcess
+
+    return {"run": None, "on": PostProcess(True, True), "off": PostProcess()}[args.post]
+
+
 def cmd_evaluate(args: argparse.Namespace, progress: ProgressFn) -> int:
     from .core.workflow import evaluate_dataset
 
-    result = evaluate_dataset(Path(args.data), _project(args), run=args.run, progress=progress)
+    result = evaluate_dataset(
+        Path(args.data), _project(args), run=args.run, progress=progress, tta=_tta(args), post=_post(args)
+    )
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
     else:
-        print(f"run {result['run']} on {result['images']} labelled images:")
+        steps = [n for n, on in (("flip TTA", result["tta"]), ("largest component", result["keep_largest"]),
+                                 ("filled holes", result["fill_holes"])) if on]  # fmt: skip
+        print(f"run {result['run']} on {result['images']} labelled images ({', '.join(steps) or 'no TTA, no post'}):")
         print(f"  at {result['size']}x{result['size']}: Dice {result['dice_128']:.4f}  IoU {result['iou_128']:.4f}")
         print(f"  at original size: Dice {result['dice_full']:.4f}  IoU {result['iou_full']:.4f}")
+        if "dice_full_no_post" in result:
+            nopost = f"Dice {result['dice_full_no_post']:.4f}  IoU {result['iou_full_no_post']:.4f}"
+            print(f"  at original size without post-processing: {nopost}")
     return 0
 
 
@@ -172,13 +197,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = data_cmd("preprocess", "resize and Otsu-binarise into the project cache", cmd_preprocess)
     p.add_argument("--size", type=int, default=128)
 
+    from .core.presets import PRESETS
+    from .core.training import AUGMENTS, LOSSES, SCHEDULES
+
     p = data_cmd("train", "train the U-Net; prints the run id and its folder", cmd_train)
-    p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--patience", type=int, default=2, help="epochs without val_loss improvement before stopping")
-    p.add_argument("--val-split", type=float, default=0.1, help="fraction of cars held out for validation")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--size", type=int, default=128)
-    p.add_argument("--filters", type=int, default=16, help="base filters of the U-Net")
+    p.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        default="recipe",
+        help="starting settings; options given below override them. "
+        + "; ".join(f"{n}: {pr.description}" for n, pr in PRESETS.items()),
+    )
+    # None: the preset's value (see PRESET_OPTIONS).
+    p.add_argument("--epochs", type=int, help="most epochs (recipe 50)")
+    p.add_argument("--patience", type=int, help="epochs without val_loss improvement before stopping (recipe 2)")
+    p.add_argument("--val-split", type=float, help="fraction of cars held out for validation (recipe 0.1)")
+    p.add_argument("--batch-size", type=int, help="recipe 16")
+    p.add_argument("--size", type=int, help="training size in pixels, a multiple of 16 (recipe 128)")
+    p.add_argument("--filters", type=int, help="base filters of the U-Net (recipe 16)")
+    p.add_argument("--learning-rate", type=float, help="Adam's learning rate (recipe 1e-3)")
+    p.add_argument("--loss", choices=LOSSES, help="bce (recipe) or bce_dice (+ soft Dice)")
+    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, help="BatchNorm after each convolution")
+    p.add_argument("--augment", choices=AUGMENTS, help="none (recipe), flip, or full (flip, shift/scale, colour)")
+    p.add_argument("--lr-schedule", choices=SCHEDULES, help="none (recipe), plateau (halve) or cosine")
+    p.add_argument(
+        "--tta", action=argparse.BooleanOptionalAction, help="the run predicts with horizontal-flip averaging"
+    )
+    p.add_argument(
+        "--keep-largest", action=argparse.BooleanOptionalAction, help="the run keeps the largest mask component"
+    )
+    p.add_argument("--fill-holes", action=argparse.BooleanOptionalAction, help="the run fills holes in its masks")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--mixed-precision",
@@ -205,11 +253,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rle", metavar="FILE", help="also write a Carvana submission CSV")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--overwrite", action="store_true")
+    _inference_options(p)
 
     p = data_cmd("evaluate", "mean Dice and IoU over the labelled images", cmd_evaluate)
     p.add_argument("--run", default="active")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _inference_options(p)
     return parser
+
+
+def _inference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tta", choices=("run", "on", "off"), default="run", help="flip test-time augmentation (default: the run's)"
+    )
+    p.add_argument(
+        "--post",
+        choices=("run", "on", "off"),
+        default="run",
+        help="keep the largest component and fill holes (default: the run's setting)",
+    )
 
 
 def _log_file(args: argparse.Namespace) -> Path:

@@ -62,8 +62,10 @@ def custom_fit(
     epochs: int,
     callbacks: list[Any],
     cancelled: Any,
+    dice_loss: bool = False,
 ) -> None:
-    """A fit loop for MultiWorkerMirroredStrategy (see the module note); datasets must repeat."""
+    """A fit loop for MultiWorkerMirroredStrategy (see the module note); datasets must repeat.
+    The loss is binary cross-entropy, plus the soft Dice loss when ``dice_loss`` (the "best" preset)."""
     import keras
 
     from .tf_runtime import load
@@ -76,8 +78,12 @@ def custom_fit(
     val_iter = iter(strategy.experimental_distribute_dataset(val_ds.with_options(options))) if val_ds else None
     bce = keras.losses.BinaryCrossentropy(reduction=None)
 
+    from .unet import soft_dice_loss
+
     def batch_scores(y: Any, p: Any) -> tuple[Any, Any, Any]:
         per_image = tf.reduce_mean(bce(y, p), axis=[1, 2])
+        if dice_loss:
+            per_image = per_image + soft_dice_loss(y, p)
         t, q = tf.cast(y > 0.5, tf.float32), tf.cast(p > 0.5, tf.float32)
         inter = tf.reduce_sum(t * q, axis=[1, 2, 3])
         sums = tf.reduce_sum(t, axis=[1, 2, 3]) + tf.reduce_sum(q, axis=[1, 2, 3])

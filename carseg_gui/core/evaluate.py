@@ -1,7 +1,9 @@
 """Score a run on the labelled images of a dataset: Dice and IoU at cache size and at original size.
 
 "Original size" is the Carvana measure: the probability map upsampled (bilinear) to the image's size,
-thresholded, and compared with the original mask binarised by Otsu at full resolution.
+thresholded, and compared with the original mask binarised by Otsu at full resolution. The run's own
+post-processing (config.json: keep_largest, fill_holes) is applied to the full-size masks; when it is
+on, the scores without it are reported too (``dice_full_no_post``), since they cost one comparison more.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .imageio import read_mask
 from .jobs import CancelToken, Progress, ProgressFn, no_progress
 from .metrics import dice, iou
 from .otsu import otsu_mask
+from .postprocess import PostProcess
 from .predict import predict_rows, to_original_size
 from .preprocess import require_labelled
 from .project import RunInfo
@@ -30,24 +33,39 @@ def evaluate(
     threshold: float = 0.5,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
+    post: PostProcess | None = None,
+    compare_post: bool = False,
 ) -> dict[str, Any]:
+    """Scores of ``model`` on the labelled rows. ``post`` defaults to the run's post-processing;
+    ``compare_post`` adds the full-size Dice of every post-processing choice (for benchmarks)."""
     rows = require_labelled(cache)
     masks = cache.masks()
     per_image: list[dict[str, Any]] = []
+    post = PostProcess.from_config(run.config) if post is None else post
+    variants = {"raw": PostProcess(), "largest": PostProcess(True, False), "filled": PostProcess(False, True)}
+    variants["largest_filled"] = PostProcess(True, True)
 
     def score(row: int, prob: np.ndarray) -> dict[str, Any]:
         rec = cache.rows[row]
         small = masks[row]
         pred_small = (prob > threshold).astype(np.uint8)
         truth = otsu_mask(read_mask(Path(rec["mask"])))
-        full = to_original_size(prob, rec["orig"], threshold)
-        return {
+        raw = to_original_size(prob, rec["orig"], threshold)
+        full = post(raw) if post.active else raw
+        out = {
             "key": rec["key"],
             "dice_128": dice(small, pred_small),
             "iou_128": iou(small, pred_small),
             "dice_full": dice(truth, full),
             "iou_full": iou(truth, full),
         }
+        if post.active:
+            out["dice_full_no_post"] = dice(truth, raw)
+            out["iou_full_no_post"] = iou(truth, raw)
+        if compare_post:
+            for name, variant in variants.items():
+                out[f"dice_full_{name}"] = dice(truth, variant(raw) if variant.active else raw)
+        return out
 
     total = len(rows)
     progress(Progress("evaluate", 0, total))
@@ -63,15 +81,20 @@ def evaluate(
     def mean(key: str) -> float:
         return round(float(np.mean([p[key] for p in per_image])), 5)
 
-    return {
+    result = {
         "run": run.id,
         "size": cache.size,
         "threshold": threshold,
+        "tta": bool(getattr(model, "name", "").endswith("_tta")),
+        "keep_largest": post.keep_largest,
+        "fill_holes": post.fill_holes,
         "images": len(per_image),
         "dice_128": mean("dice_128"),
         "iou_128": mean("iou_128"),
         "dice_full": mean("dice_full"),
         "iou_full": mean("iou_full"),
         "dice_full_min": round(min(p["dice_full"] for p in per_image), 5),
-        "per_image": per_image,
     }
+    extra = [k for k in per_image[0] if k.startswith(("dice_full_", "iou_full_"))] if per_image else []
+    result.update({k: mean(k) for k in extra})
+    return {**result, "per_image": per_image}

@@ -11,6 +11,7 @@ from typing import Any
 from .cache import Cache
 from .imageio import atomic_write_bytes, encode_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
+from .postprocess import PostProcess
 from .predict import predict_rows, to_original_size
 from .project import RunInfo
 from .rle import rle_encode
@@ -44,7 +45,9 @@ def export_masks(
     overwrite: bool = False,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
+    post: PostProcess | None = None,
 ) -> ExportSummary:
+    """``post``: the clean-up of each full-size mask; ``None`` means the run's own settings."""
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose png or gif)")
     rows = cache.rows_for_set(which)
@@ -65,8 +68,10 @@ def export_masks(
     summary = ExportSummary(out=out, set=which, run=run.id)
     rle_lines: list[str] = []
 
+    post = PostProcess.from_config(run.config) if post is None else post
+
     def write(row: int, prob: Any) -> tuple[Path, str]:
-        mask = to_original_size(prob, cache.rows[row]["orig"], threshold)
+        mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
         atomic_write_bytes(targets[row], encode_mask(mask, fmt))
         return targets[row], rle_encode(mask) if rle else ""
 

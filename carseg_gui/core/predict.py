@@ -1,4 +1,9 @@
-"""Batch prediction from the cache, and probability maps brought back to the original size."""
+"""Batch prediction from the cache, and probability maps brought back to the original size.
+
+A run's inference settings live in its config.json: ``tta`` (see :func:`with_flip_tta`, applied when
+the run's model is loaded, so every caller of ``predict_on_batch`` gets it) and ``keep_largest`` /
+``fill_holes`` (see :mod:`.postprocess`, applied by :func:`to_original_size` when given a PostProcess).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import numpy as np
 
 from .cache import Cache
 from .jobs import CancelToken, Progress, ProgressFn, no_progress
+from .postprocess import PostProcess
 
 
 def predict_rows(
@@ -33,8 +39,30 @@ def predict_rows(
         progress(Progress("predict", min(start + batch_size, total), total))
 
 
-def to_original_size(prob: np.ndarray, orig: Sequence[int], threshold: float = 0.5) -> np.ndarray:
-    """Upsample (bilinear, the Carvana measure) to (height, width) and threshold: 0/1 uint8."""
+def to_original_size(
+    prob: np.ndarray, orig: Sequence[int], threshold: float = 0.5, post: PostProcess | None = None
+) -> np.ndarray:
+    """Upsample (bilinear, the Carvana measure) to (height, width), threshold, post-process: 0/1 uint8."""
     h, w = int(orig[0]), int(orig[1])
     full = cv2.resize(prob.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return (full > threshold).astype(np.uint8)
+    mask = (full > threshold).astype(np.uint8)
+    return post(mask) if post is not None and post.active else mask
+
+
+def with_flip_tta(model: Any) -> Any:
+    """A Keras model returning the mean of ``model(x)`` and the un-flipped ``model(flip(x))``.
+
+    Cars are left/right symmetric, so the flipped photo is as good an input as the original; averaging
+    the two halves the variance of the edges. Costs a second forward pass; the output is exactly
+    left/right equivariant (flipping the input flips the output)."""
+    from .tf_runtime import load
+
+    load()
+    import keras
+    from keras import ops
+
+    inputs = keras.Input(tuple(model.input_shape[1:]), dtype="uint8", name="image")
+    plain = model(inputs)
+    mirrored = ops.flip(model(ops.flip(inputs, axis=2)), axis=2)
+    outputs = keras.layers.Average(name="mask_tta", dtype="float32")([plain, mirrored])
+    return keras.Model(inputs, outputs, name=f"{model.name}_tta")

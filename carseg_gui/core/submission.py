@@ -16,6 +16,7 @@ from typing import Any
 from .cache import Cache
 from .export import ExportSummary
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
+from .postprocess import PostProcess
 from .predict import predict_rows, to_original_size
 from .project import RunInfo, find_run
 from .rle import rle_encode
@@ -43,9 +44,11 @@ def export_rle_csv(
     except OSError as exc:
         raise InputError(f"cannot create the output folder {csv.parent}: {exc.strerror or exc}") from exc
 
+    post = PostProcess.from_config(run.config)
+
     def encode(row: int, prob: Any) -> str:
         name = Path(cache.rows[row]["image"]).name
-        return f"{name},{rle_encode(to_original_size(prob, cache.rows[row]['orig'], threshold))}\n"
+        return f"{name},{rle_encode(to_original_size(prob, cache.rows[row]['orig'], threshold, post))}\n"
 
     total = len(rows)
     progress(Progress("export", 0, total))

@@ -1,0 +1,88 @@
+"""Named training presets: ``recipe`` (the recipe exactly) and ``best`` (the most accurate masks per
+minute of CPU training measured in ``benchmarks/ACCURACY.md``).
+
+A preset is a set of :class:`~.training.TrainConfig` values; ``make_config("best", epochs=10)`` starts
+from the preset and applies explicit overrides on top. The run's ``config.json`` records the preset's
+name and every resolved setting, and prediction, export and evaluation read the inference settings
+(``tta``, ``keep_largest``, ``fill_holes``) back from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .jobs import InputError
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str  # one line, for the CLI help and the training panel
+    settings: dict[str, Any]
+
+
+# The recipe as it is written: plain U-Net with 16 base filters, binary cross-entropy, Adam 1e-3,
+# 128x128, early stopping after 2 epochs without val_loss improvement, 10 % of the cars for validation,
+# batch 16, no augmentation, no schedule, no test-time augmentation, no post-processing.
+RECIPE: dict[str, Any] = {
+    "epochs": 50,
+    "patience": 2,
+    "val_split": 0.1,
+    "batch_size": 16,
+    "size": 128,
+    "filters": 16,
+    "learning_rate": 1e-3,
+    "loss": "bce",
+    "batch_norm": False,
+    "augment": "none",
+    "lr_schedule": "none",
+    "tta": False,
+    "keep_largest": False,
+    "fill_holes": False,
+}
+
+# Each change from the recipe is kept because it measured better on held-out cars (ACCURACY.md).
+BEST: dict[str, Any] = {
+    **RECIPE,
+    "epochs": 60,
+    "patience": 60,  # the cosine schedule sets the length; the best validation epoch is still kept
+    "size": 256,
+    "filters": 16,
+    "loss": "bce_dice",
+    "batch_norm": True,
+    "augment": "full",
+    "lr_schedule": "cosine",
+    "tta": True,
+    "keep_largest": True,
+    "fill_holes": True,
+}
+
+PRESETS: dict[str, Preset] = {
+    "recipe": Preset("recipe", "The recipe: U-Net 16 filters, BCE, Adam 1e-3, 128x128, patience 2 (fast)", RECIPE),
+    "best": Preset(
+        "best",
+        "Most accurate: 256x256, BatchNorm, BCE + Dice, flips/shifts/colour, cosine LR, flip TTA, "
+        "largest component + filled holes (~20 min on 2 cores)",
+        BEST,
+    ),
+}
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+def make_config(name: str = "recipe", **overrides: Any) -> Any:
+    """A TrainConfig holding the preset's settings, then ``overrides`` (``None`` values are ignored,
+    so argparse defaults of ``None`` mean "the preset's value")."""
+    from .training import TrainConfig
+
+    if name not in PRESETS:
+        raise InputError(f"unknown preset {name!r} (choose {', '.join(PRESETS)})")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise InputError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+    values = {**PRESETS[name].settings, **{k: v for k, v in overrides.items() if v is not None}, "preset": name}
+    return TrainConfig(**values)

@@ -1,0 +1,74 @@
+"""The presets: ``recipe`` is the recipe exactly, ``best`` differs only where it was measured to pay."""
+
+from dataclasses import asdict
+
+import pytest
+
+from carseg_gui.core.jobs import InputError
+from carseg_gui.core.presets import PRESETS, make_config, preset_names
+from carseg_gui.core.training import TrainConfig
+
+# The recipe as written: U-Net 16 filters, binary cross-entropy, Adam 1e-3, 128x128, early stopping with
+# patience 2, 10 % validation, batch 16, no augmentation (and nothing the recipe does not have).
+RECIPE = {
+    "filters": 16,
+    "loss": "bce",
+    "learning_rate": 1e-3,
+    "size": 128,
+    "patience": 2,
+    "val_split": 0.1,
+    "batch_size": 16,
+    "epochs": 50,
+    "augment": "none",
+    "batch_norm": False,
+    "lr_schedule": "none",
+    "tta": False,
+    "keep_largest": False,
+    "fill_holes": False,
+}
+
+
+def test_recipe_preset_is_exactly_the_recipe() -> None:
+    config = make_config("recipe")
+    assert {k: getattr(config, k) for k in RECIPE} == RECIPE
+    assert config.preset == "recipe"
+    # The defaults of TrainConfig (what the GUI's "Recipe defaults" button uses) are the recipe too.
+    assert asdict(TrainConfig()) == asdict(config)
+
+
+def test_every_preset_has_a_one_line_description_and_valid_settings() -> None:
+    assert preset_names()[:2] == ["recipe", "best"]
+    for name, preset in PRESETS.items():
+        assert preset.name == name and preset.description and "\n" not in preset.description
+        make_config(name).validate()
+
+
+def test_best_changes_only_settings_beyond_the_recipe_shape() -> None:
+    best = make_config("best")
+    assert best.preset == "best"
+    assert best.loss == "bce_dice" and best.augment != "none" and best.tta
+    assert best.learning_rate == RECIPE["learning_rate"] and best.val_split == RECIPE["val_split"]
+
+
+def test_overrides_apply_on_top_and_none_means_the_preset_value() -> None:
+    config = make_config("best", epochs=3, size=None, filters=8)
+    assert config.epochs == 3 and config.filters == 8 and config.size == PRESETS["best"].settings["size"]
+    assert config.preset == "best"
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "needle"),
+    [("fast", {}, "unknown preset"), ("recipe", {"colour": 1}, "unknown training setting")],
+)
+def test_bad_preset_or_setting_is_an_input_error(name: str, overrides: dict, needle: str) -> None:
+    with pytest.raises(InputError, match=needle):
+        make_config(name, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("loss", "focal"), ("augment", "mixup"), ("lr_schedule", "step"), ("preset", "x")]
+)
+def test_validate_rejects_unknown_choices(field: str, value: str) -> None:
+    config = TrainConfig(**{field: value})
+    with pytest.raises(InputError, match=field.replace("_", "-")):
+        config.validate()
