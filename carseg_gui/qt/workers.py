@@ -11,6 +11,7 @@ import gc
 import importlib.util
 import logging
 import os
+import queue
 import sys
 import threading
 import time
@@ -239,17 +240,42 @@ class JobRunner(QObject):
 
 
 class ServiceThread(QObject):
-    """A long-lived QThread for light, repeated requests (page thumbnails and predictions)."""
+    """A long-lived QThread serving light, repeated requests (page thumbnails and predictions).
 
-    def __init__(self, name: str, worker: QObject, parent: QObject | None = None) -> None:
+    The requests go through a queue to ONE long call of ``serve`` rather than one queued slot call
+    each: PySide gives every slot call on a non-Python thread a fresh Python thread state, and
+    TensorFlow's pybind11 code caches the thread state it first saw on a thread. The second page
+    predicted then ran on a freed thread state and crashed (1 run in 4). One call, one state.
+    """
+
+    def __init__(self, name: str, serve: Callable[[queue.Queue], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.requests: queue.Queue = queue.Queue()
         self.thread = QThread()
         self.thread.setObjectName(name)
-        self.worker = worker
-        worker.moveToThread(self.thread)
+        self._runner = _Serve(serve, self.requests)
+        self._runner.moveToThread(self.thread)
+        self.thread.started.connect(self._runner.run)
         THREADS.add(self.thread)
         self.thread.start()
 
+    def submit(self, request: object) -> None:
+        self.requests.put(request)
+
     def stop(self, ms: int = 30000) -> bool:
+        self.requests.put(None)  # ends serve(); then the thread's (empty) event loop
         self.thread.quit()
         return self.thread.wait(ms)
+
+
+class _Serve(QObject):
+    def __init__(self, serve: Callable[[queue.Queue], None], requests: queue.Queue) -> None:
+        super().__init__()
+        self.serve, self.requests = serve, requests
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.serve(self.requests)
+        except BaseException:  # a dead service must not take the app with it; it is logged
+            log.exception("service thread %s stopped", QThread.currentThread().objectName())

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from carseg_gui.core.cache import cache_folder
 from carseg_gui.core.project import load_state
+from carseg_gui.qt.viewer.page_model import PredictionStore
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job, wait_page
 
 pytestmark = pytest.mark.slow
@@ -76,6 +77,17 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
     assert not viewer.go_to("no-such-car")
     assert "No image named" in viewer.info.text()
     qtbot.waitUntil(lambda: load_state(st.project).get("viewer") == {"set": "train", "page": 0})
+
+    # many prediction requests in a row, some left before they finish (each one a new predict call
+    # in the same service thread: this crashed TensorFlow when each request was its own slot call)
+    for i in range(6):
+        viewer.store = PredictionStore()
+        viewer.show_page((i + 1) % 3)
+    wait_page(qtbot, window, lambda: viewer.show_page(2))
+    for i in range(4):
+        viewer.store = PredictionStore()
+        wait_page(qtbot, window, lambda i=i: viewer.show_page(i % 3))
+    assert not viewer.model.missing_predictions()
 
     # double-click a row: the image opens large with mask and prediction overlays
     rect = viewer.table.visualRect(viewer.model.index(1, 0))

@@ -71,7 +71,8 @@ def test_reopening_restores_the_project_and_a_broken_model_is_reported(qtbot, wi
 
 def test_settings_and_recent_folders_persist(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
     assert open_dataset(qtbot, window, sample) == "succeeded"
-    window.splitter.setSizes([240, 1040])
+    window.splitter.setSizes([window.splitter.sizes()[0] + 60, 900])
+    left = window.splitter.sizes()[0]
     window.tabs.setCurrentIndex(2)
     window.close()
     settings = QSettings()
@@ -84,7 +85,7 @@ def test_settings_and_recent_folders_persist(qtbot, window, sample: Path) -> Non
     again.show()
     assert again.recent()[0] == str(sample.resolve())
     assert again.tabs.currentIndex() == 2
-    qtbot.waitUntil(lambda: abs(again.splitter.sizes()[0] - 240) <= 10)
+    qtbot.waitUntil(lambda: abs(again.splitter.sizes()[0] - left) <= 10)
     again.close()
 
 

@@ -159,6 +159,10 @@ class DatasetPanel(QWidget):
             item.setToolTip(0, p["path"])
             item.setToolTip(1, p["reason"])
             items.append(item)
+        if not items:
+            none = QTreeWidgetItem(["No problems found", "every image and mask could be read"])
+            none.setDisabled(True)
+            items.append(none)
         self.problems.addTopLevelItems(items)
 
     def _update_size_note(self) -> None:

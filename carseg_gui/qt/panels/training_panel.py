@@ -52,6 +52,7 @@ class TrainingPanel(QWidget):
         self.controller, self.state = controller, controller.state
         self.clock = TrainingClock()
         self.live = False  # curves show the running job (True) or the selected run (False)
+        self._listed = False
         self.setObjectName("trainingPanel")
 
         self.spins: dict[str, QSpinBox] = {}
@@ -190,7 +191,12 @@ class TrainingPanel(QWidget):
         self.bar.setValue(0)
         self.epoch_label.setText("Preparing the cache…")
         self.eta_label.setText("Time left –")
-        self.outcome.setText(f"Training with {asdict(self.config())}")
+        c = self.config()
+        self.outcome.setText(
+            f"Training a {c.preset} run: up to {c.epochs} epochs (stops after {c.patience} without improvement), "
+            f"{c.size}×{c.size}, batch {c.batch_size}, {c.filters} base filters, seed {c.seed}."
+        )
+        self._listed = False
 
     def _progress(self, name: str, p: Progress) -> None:
         if name != "train":
@@ -200,6 +206,9 @@ class TrainingPanel(QWidget):
         elif p.stage == "device":
             self.device_label.setText(f"Device: {p.message}")
         elif p.stage == "batch":
+            if not self._listed:  # the run's folder exists now: list it as "training…"
+                self._listed = True
+                self.state.reload_runs()
             self.bar.setFormat("batch %v / %m")
             self.bar.setMaximum(max(p.total, 1))
             self.bar.setValue(p.done)
@@ -213,6 +222,7 @@ class TrainingPanel(QWidget):
             dice = values.get("val_dice", values.get("dice"))
             score = f" · val Dice {dice:.4f}" if dice is not None else ""
             self.epoch_label.setText(f"Epoch {p.done} / {p.total} done{score} · best epoch {p.info.get('best_epoch')}")
+            self.state.reload_runs()  # the runs list shows the new best score
 
     def _trained(self, run: RunInfo) -> None:
         m = run.metrics

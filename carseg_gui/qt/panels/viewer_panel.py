@@ -34,7 +34,6 @@ SETS = [("train", "Train (labelled)"), ("test", "Test (unlabelled)")]
 class ViewerPanel(QWidget):
     openImage = Signal(int)  # a cache row: MainWindow.open_image decides what opens
     pageShown = Signal(int, float)  # page index, seconds from the request to the last thumbnail/prediction
-    requested = Signal(object)  # PageRequest, to the loader thread
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -234,8 +233,7 @@ class ViewerPanel(QWidget):
         self._describe(run, missing)
         self.table.scrollToTop()
         if chunk:
-            self._service()
-            self.requested.emit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing))
+            self._service().submit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing))
         self.save_timer.start()
 
     def _stamp(self, run: object) -> str:
@@ -246,10 +244,10 @@ class ViewerPanel(QWidget):
         except OSError:
             return f"{run.id}@missing"  # type: ignore[attr-defined]
 
-    def _service(self) -> None:
+    def _service(self) -> ServiceThread:
         if self.service is None:
-            self.service = ServiceThread("viewer-pages", self.loader, self)
-            self.requested.connect(self.loader.load)
+            self.service = ServiceThread("viewer-pages", self.loader.serve, self)
+        return self.service
 
     def stop(self) -> None:
         self.loader.latest = -1  # stops a prediction in progress at its next batch

@@ -7,13 +7,14 @@ wrong page and paging fast never queues up work.
 
 from __future__ import annotations
 
+import queue
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from ...core.cache import Cache
@@ -80,7 +81,16 @@ class PageLoader(QObject):
         self.latest = 0  # written by the GUI thread; an int assignment is atomic
         self._models: OrderedDict[str, Any] = OrderedDict()
 
-    @Slot(object)
+    def serve(self, requests: queue.Queue) -> None:
+        """The service thread's whole life: take the newest request, drop older ones, until None."""
+        while True:
+            req = requests.get()
+            while req is not None and not requests.empty():
+                req = requests.get_nowait()  # the user paged on: only the newest page matters
+            if req is None:
+                return
+            self.load(req)
+
     def load(self, req: PageRequest) -> None:
         if req.gen != self.latest:
             return

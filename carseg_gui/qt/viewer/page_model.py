@@ -158,7 +158,7 @@ class PageModel(QAbstractTableModel):
 class ThumbDelegate(QStyledItemDelegate):
     """Paints a thumbnail at the original image's aspect ratio, centred in its cell."""
 
-    def __init__(self, width: int = 168, parent: Any = None) -> None:
+    def __init__(self, width: int = 150, parent: Any = None) -> None:
         super().__init__(parent)
         self.set_width(width)
 
