@@ -179,7 +179,7 @@ class DatasetPanel(QWidget):
     def _progress(self, name: str, p: Progress) -> None:
         if p.stage not in ("preprocess", "sample"):
             return
-        self.bar.setFormat("%v / %m images" if p.stage == "preprocess" else "sample: %v / %m images")
+        self.bar.setFormat("%v / %m images" if p.stage == "preprocess" else "sample: %v / %m images generated")
         self.bar.setMaximum(max(p.total, 1))
         self.bar.setValue(p.done)
         rate, left = self.rate.update(p.done, p.total)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.export import ExportSummary
+from ...core.export import ExportSummary, mask_name
 from ...core.jobs import Progress
 from ..controller import Controller
 from ..jobs import SUBMISSION_NAME, existing_outputs
@@ -74,6 +74,9 @@ class ExportPanel(QWidget):
         self.overwrite = QCheckBox("Replace existing files without asking")
         self.overwrite.setToolTip("Unchecked: you are asked before any existing file is replaced")
         self.run_label = QLabel("–")
+        self.plan = QLabel(" ")
+        self.plan.setObjectName("exportPlan")
+        self.plan.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Folder:", row)
         form.addRow("Images:", self.set_box)
@@ -81,6 +84,7 @@ class ExportPanel(QWidget):
         form.addRow("Threshold:", self.threshold)
         form.addRow("Existing files:", self.overwrite)
         form.addRow("Model:", self.run_label)
+        form.addRow("Will write:", self.plan)
         settings = QGroupBox("Export predicted masks (at each image's original size)")
         settings.setLayout(form)
 
@@ -122,6 +126,9 @@ class ExportPanel(QWidget):
                         "their masks (Ctrl+E)")  # fmt: skip
         self.state.bind(self.cancel_button, "cancel:export", "Stop the export; files already written stay")
         self.state.projectChanged.connect(self._restore)
+        self.state.cachesChanged.connect(self._show_plan)
+        for signal in (self.set_box.currentIndexChanged, self.format_box.currentIndexChanged, self.folder.textChanged):
+            signal.connect(self._show_plan)
         self.state.activeRunChanged.connect(self._show_run)
         self.state.runsChanged.connect(self._show_run)
         controller.runner.started.connect(self._started)
@@ -164,11 +171,30 @@ class ExportPanel(QWidget):
         self.summary.setText(NOTHING_YET)
         self.open_button.setVisible(False)
         self._show_run()
+        self._show_plan()
 
     def _show_run(self) -> None:
         run = self.state.active()
         self.run_label.setText(f"run {run.id} (size {run.config.get('size')})" if run else
                                "none yet: train a run in the Training tab")  # fmt: skip
+
+    def _show_plan(self, *_: object) -> None:
+        cache = self.state.caches.get(self.state.view_size())
+        if cache is None:
+            self.plan.setText("(preprocess the dataset to see how many images)")
+            return
+        which, fmt = self.set_box.currentData(), self.format_box.currentData()
+        rows = cache.rows_for_set(which)
+        sizes = {tuple(cache.rows[r]["orig"]) for r in rows[:2000]}
+        size = f"{next(iter(sizes))[1]}×{next(iter(sizes))[0]}" if len(sizes) == 1 else "each image's own size"
+        folder = Path(self.folder.text().strip() or "…").name
+        if fmt == "rle":
+            self.plan.setText(f"1 file, {folder}/{SUBMISSION_NAME}: {len(rows)} lines, masks at {size}")
+        else:
+            example = mask_name(cache.rows[rows[0]]["image"], fmt) if rows else "–"
+            self.plan.setText(f"{len(rows)} files in {folder}/ (e.g. {example}), {size}, pixels 0 or 255"
+                              if fmt == "png" else f"{len(rows)} files in {folder}/ (e.g. {example}), {size}, "
+                              "palette indices 0/1")  # fmt: skip
 
     def _started(self, name: str) -> None:
         if name == "export":

@@ -6,6 +6,7 @@ from dataclasses import asdict, fields
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ...core.imageio import read_json
 from ...core.jobs import InputError, Progress
+from ...core.presets import PRESETS, make_config
 from ...core.project import RunInfo
 from ...core.training import TrainConfig
 from ..controller import Controller
@@ -57,6 +59,18 @@ class TrainingPanel(QWidget):
 
         self.spins: dict[str, QSpinBox] = {}
         form = QFormLayout()
+        self.preset = QComboBox()
+        self.preset.setObjectName("preset")
+        for preset in PRESETS.values():
+            self.preset.addItem(preset.name, preset.name)
+            self.preset.setItemData(self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
+        self.preset.setToolTip(
+            "Starting settings: " + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values())
+        )
+        self.preset.activated.connect(lambda _i: self.set_config(make_config(self.preset.currentData())))
+        preset_label = QLabel("Preset:")
+        preset_label.setToolTip(self.preset.toolTip())
+        form.addRow(preset_label, self.preset)
         for name, label, lo, hi, step, suffix, tip in SETTINGS:
             spin = QSpinBox()
             spin.setObjectName(f"spin_{name}")
@@ -70,9 +84,10 @@ class TrainingPanel(QWidget):
             row_label.setToolTip(tip)
             form.addRow(row_label, spin)
         self.set_config(TrainConfig())
-        defaults = QPushButton("Recipe defaults")
-        defaults.setToolTip("Epochs 50, patience 2, validation 10 %, size 128, batch 16, 16 filters, seed 0")
-        defaults.clicked.connect(lambda: self.set_config(TrainConfig()))
+        defaults = QPushButton("Reset to the preset")
+        defaults.setToolTip("Back to the chosen preset's values (recipe: epochs 50, patience 2, validation 10 %, "
+                            "size 128, batch 16, 16 filters)")  # fmt: skip
+        defaults.clicked.connect(lambda: self.set_config(make_config(self.preset.currentData())))
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #b00020")
         self.problem.setWordWrap(True)
@@ -152,8 +167,11 @@ class TrainingPanel(QWidget):
         return TrainConfig(**{**self.extra, **values})
 
     def set_config(self, config: TrainConfig) -> None:
-        # Settings the panel does not show (loss, augmentation, ...) are kept as they were saved.
+        # Settings the panel does not show (loss, augmentation, ...) come from the preset or the saved run.
         self.extra = {k: v for k, v in asdict(config).items() if k not in self.spins}
+        index = self.preset.findData(config.preset)
+        if index >= 0:
+            self.preset.setCurrentIndex(index)
         for name, spin in self.spins.items():
             value = getattr(config, name)
             spin.blockSignals(True)
@@ -240,13 +258,15 @@ class TrainingPanel(QWidget):
     def _ended(self, name: str, outcome: str) -> None:
         if name != "train":
             return
+        said = self.outcome.text()  # what _trained wrote; refreshing the list would replace it
         self.live = False
         self.eta_label.setText("Time left –")
-        if outcome == "failed":
-            self.outcome.setText("Training failed: see the message. The run is listed as failed.")
-        elif outcome == "cancelled" and not self.outcome.text().startswith("Run "):
-            self.outcome.setText("Training cancelled while preparing the cache: no run was started.")
         self.runs.refresh()
+        if outcome == "failed":
+            said = "Training failed: see the message. The run is listed as failed."
+        elif outcome == "cancelled" and not said.startswith("Run "):
+            said = "Training cancelled while preparing the cache: no run was started."
+        self.outcome.setText(said)
 
     # ----- a past run
     def _show_run(self, run_id: str) -> None:
@@ -260,3 +280,14 @@ class TrainingPanel(QWidget):
         self.curves.set_history(history, run.metrics.get("best_epoch"))
         if run.config.get("device"):
             self.device_label.setText(f"Device: {run.config['device']}")
+        self.outcome.setText(describe_run(run, len(history)))
+
+
+def describe_run(run: RunInfo, epochs_run: int) -> str:
+    """One line about a past run, for the panel when no run is training."""
+    dice, m = best_dice(run), run.metrics
+    score = f"best val Dice {dice:.4f} at epoch {m.get('best_epoch')} of {epochs_run}" if dice is not None else ""
+    took = f", {duration(m['train_s'])} of training" if m.get("train_s") else ""
+    status = {"running": "interrupted (the app or the computer stopped during training)"}.get(run.status, run.status)
+    model = "" if run.has_model else "; no model was saved"
+    return f"Run {run.id}: {status}{': ' if score else ''}{score}{took}{model}."
