@@ -69,6 +69,24 @@ def test_reopening_restores_the_project_and_a_broken_model_is_reported(qtbot, wi
     assert not window.last_error.isVisible()
 
 
+def test_a_failed_training_is_a_readable_message_with_details(qtbot, window, sample: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.core import workflow
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise MemoryError()
+
+    monkeypatch.setattr(workflow, "run_training", broken)
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    assert wait_job(qtbot, window, "train", window.training_panel.train_button.click) == "failed"
+    box = window.last_error
+    assert box.windowTitle() == "Training failed" and "out of memory" in box.text()
+    assert "MemoryError" in box.detailedText() and "Traceback" in box.detailedText()
+    assert "Training failed" in window.training_panel.outcome.text()
+    assert "Training failed" in window.status.text()
+    assert window.training_panel.train_button.isEnabled()  # usable again
+    box.close()
+
+
 def test_settings_and_recent_folders_persist(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
     assert open_dataset(qtbot, window, sample) == "succeeded"
     window.splitter.setSizes([window.splitter.sizes()[0] + 60, 900])
