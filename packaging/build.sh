@@ -26,16 +26,21 @@ distpath=${DISTPATH:-$root/dist}
 workpath=${WORKPATH:-$root/build/pyinstaller}
 pyinstaller_req='pyinstaller>=6.11,<7'  # 6.11: the TensorFlow hook's symlink suppression
 
-if [ ! -x "$venv/bin/python" ]; then
+vpython() { [ -x "$venv/bin/python" ] && echo "$venv/bin/python" || echo "$venv/Scripts/python.exe"; }  # Windows: Git Bash
+if [ ! -x "$(vpython)" ]; then
     echo "build.sh: creating $venv"
     "${PYTHON:-python3}" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --upgrade pip
+    "$(vpython)" -m pip install --quiet --upgrade pip
 fi
-py="$venv/bin/python"
+py=$(vpython)
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     echo "build.sh: installing the project and PyInstaller into $venv"
-    "$py" -m pip install --quiet -e "$root" "$pyinstaller_req"
+    if grep -Eq '^bundle *= *\[' "$root/pyproject.toml"; then
+        "$py" -m pip install --quiet -e "$root[bundle]"  # the project's own pin of PyInstaller
+    else
+        "$py" -m pip install --quiet -e "$root" "$pyinstaller_req"
+    fi
 fi
 
 clean=()
@@ -50,6 +55,8 @@ start=$(date +%s)
 end=$(date +%s)
 
 bundle="$distpath/carseg-gui"
-[ -x "$bundle/carseg-gui" ] && [ -x "$bundle/carseg" ] || { echo "build.sh: no executables in $bundle" >&2; exit 1; }
+exe=""
+[ -f "$bundle/carseg-gui.exe" ] && exe=.exe
+[ -x "$bundle/carseg-gui$exe" ] && [ -x "$bundle/carseg$exe" ] || { echo "build.sh: no executables in $bundle" >&2; exit 1; }
 echo "build.sh: built $bundle in $((end - start)) s ($(du -sh "$bundle" | cut -f1))"
 echo "build.sh: run $bundle/carseg-gui (desktop app) or $bundle/carseg (command line)"
