@@ -5,7 +5,7 @@
 #   bash packaging/smoke-test.sh --no-build  # test the bundle already in $DISTPATH (default dist/)
 #
 # Checks, each with its wall time:
-#   1. carseg-gui --version and carseg --version
+#   1. carseg-gui --version and carseg --version; carseg-gui with no arguments keeps running
 #   2. carseg-gui --screenshot FILE --sample, offscreen, twice: the first run generates the sample
 #      and preprocesses it, the second only starts and shows it (the start-up time). The PNG must be
 #      valid, about 1280x800 and not blank (packaging/check_png.py).
@@ -92,6 +92,18 @@ step() {
 step version-gui "$bundle/carseg-gui" --version
 step version-cli "$bundle/carseg" --version
 grep -q "carseg-gui " "$work/version-gui.log" && grep -q "carseg " "$work/version-cli.log"
+
+# No arguments: the desktop app starts and keeps running (until timeout stops it).
+t0=$(date +%s.%N)
+rc=0
+timeout 8 bash -c "$(declare -f run); $(declare -p work hide isolate); run \"\$@\"" run "$bundle/carseg-gui" \
+    >"$work/no-args.log" 2>&1 || rc=$?
+if [ "$rc" != 124 ] || grep -q "Traceback" "$work/no-args.log"; then
+    echo "smoke-test: FAILED: carseg-gui with no arguments exited (rc=$rc) instead of showing its window" >&2
+    tail -n 30 "$work/no-args.log" >&2
+    exit 1
+fi
+echo "smoke-test: no-args           still running after 8 s (stopped)"
 
 step screenshot-1st "$bundle/carseg-gui" --screenshot "$work/first.png" --sample
 "$checkpy" "$root/packaging/check_png.py" "$work/first.png"
