@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
             file, "&Open folder…", self.choose_folder, QKeySequence.StandardKey.Open, "open"
         )
         file.addMenu(self.recent_menu)
+        sample_tip = "Generate (the first time) and open 64 synthetic car photos with masks, to try the app"
+        self._action(file, "Open the built-in &sample", self.open_sample, None, "sample", sample_tip)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
         file.addSeparator()
@@ -156,6 +158,11 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", start)
         if folder:
             self.controller.open_dataset(folder)
+
+    def open_sample(self) -> None:
+        from .app import SAMPLE_COUNT, user_data_folder
+
+        self.controller.open_sample(user_data_folder() / "sample", SAMPLE_COUNT)
 
     def recent(self) -> list[str]:
         value = self.settings.value("recent", [])

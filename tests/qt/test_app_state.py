@@ -143,3 +143,14 @@ def test_startup_does_not_import_tensorflow() -> None:
     assert tf_loaded == "False"
     assert no_icon == "False", "the icon in resources/ was not found"
     assert float(seconds) < 5
+
+
+def test_the_built_in_sample_is_generated_once_and_opened(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "sample"
+    assert wait_job(qtbot, window, "sample", lambda: window.controller.open_sample(folder, 20), 60_000) == "succeeded"
+    assert window.windowTitle() == "sample — carseg-gui"
+    assert window.dataset_panel.labelled.text().startswith("20 ")
+    stamp = (folder / "train").stat().st_mtime_ns, sorted(p.stat().st_mtime_ns for p in (folder / "train").iterdir())
+    assert wait_job(qtbot, window, "sample", lambda: window.controller.open_sample(folder, 20), 60_000) == "succeeded"
+    again = (folder / "train").stat().st_mtime_ns, sorted(p.stat().st_mtime_ns for p in (folder / "train").iterdir())
+    assert again == stamp, "opening the sample again rewrote it"

@@ -310,7 +310,8 @@ class ViewerPanel(QWidget):
         self.stack.setCurrentIndex(0)
         size = self.state.view_size()
         if self.state.root is None:
-            self.empty.setText("Open a dataset (File ▸ Open folder…, Ctrl+O) to page through its images.")
+            self.empty.setText("Open a dataset (File ▸ Open folder…, Ctrl+O) to page through its images, "
+                               "or try the app on File ▸ Open the built-in sample.")  # fmt: skip
         else:
             self.empty.setText(f"The dataset has no cache at {size}×{size} yet. Preprocess it to page through "
                                "its images (it takes a few seconds per thousand images).")  # fmt: skip
