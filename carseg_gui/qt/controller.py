@@ -28,6 +28,7 @@ FAILED_TITLES = {
     "preprocess": "Preprocessing failed",
     "train": "Training failed",
     "export": "Export failed",
+    "review": "Cannot compute the review queue",
 }
 
 
@@ -37,6 +38,8 @@ class Controller(QObject):
     opened = Signal(object)  # ProjectSnapshot
     trained = Signal(object)  # RunInfo, finished or cancelled
     exported = Signal(object)  # ExportSummary
+    reviewed = Signal(str, object)  # run id, {key: Dice of mask vs prediction}
+    compared = Signal(object, object)  # RunInfo, {dice_before, dice_after, before_run, images}
     jobEnded = Signal(str, str)  # name, outcome: succeeded, failed, cancelled
 
     def __init__(self, fallback_projects: Path | None = None, parent: QObject | None = None) -> None:
@@ -78,7 +81,17 @@ class Controller(QObject):
         from dataclasses import asdict
 
         st.update_project_state(train_config=asdict(config))
-        return self.runner.start("train", jobs.train_job, st.root, st.project, config, uses_tf=True)
+        previous = st.active().id if st.active() else None
+        return self.runner.start("train", jobs.train_job, st.root, st.project, config, previous, uses_tf=True)
+
+    def review(self) -> bool:
+        """Dice of every labelled image against the active run's prediction (the review queue)."""
+        st = self.state
+        run = st.active()
+        if st.why_not("review") or run is None or st.root is None or st.project is None:
+            return False
+        self.status.emit(f"Scoring every labelled image against run {run.id} for the review queue…")
+        return self.runner.start("review", jobs.review_job, st.root, st.project, run.id, uses_tf=True)
 
     def export(self, out: Path, which: str, fmt: str, threshold: float, overwrite: bool) -> bool:
         st = self.state
@@ -139,6 +152,17 @@ class Controller(QObject):
                 self.status.emit(f"Run {run.id} {run.status}{score}; {kept}")
                 outcome = "cancelled"
             self.trained.emit(run)
+            if result.comparison and result.comparison.get("images"):
+                c = result.comparison
+                self.status.emit(
+                    f"Run {run.id}: validation Dice {c['dice_before']:.4f} (run {c['before_run']}) → "
+                    f"{c['dice_after']:.4f} on the same {c['images']} images"
+                )
+                self.compared.emit(run, c)
+        elif name == "review":
+            run_id, scores = result
+            self.status.emit(f"Review queue ready: {len(scores)} images scored against run {run_id}")
+            self.reviewed.emit(run_id, scores)
         elif name == "export":
             summary: ExportSummary = result
             what = f"{summary.rle}" if summary.rle else f"{len(summary.written)} masks in {summary.out}"

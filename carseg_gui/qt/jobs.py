@@ -37,6 +37,7 @@ class ProjectSnapshot:
 class TrainResult:
     run: RunInfo
     cache: Cache | None
+    comparison: dict[str, Any] | None = None  # validation Dice before/after, when a run was replaced
 
 
 def cache_sizes(project: Path) -> list[int]:
@@ -88,7 +89,12 @@ def sample_then_open(
 
 
 def train_job(
-    root: Path, project: Path, config: Any, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+    root: Path,
+    project: Path,
+    config: Any,
+    previous: str | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
 ) -> TrainResult:
     """``workflow.run_training`` plus the device it runs on, reported as a "device" progress."""
     from ..core.workflow import run_training
@@ -104,7 +110,34 @@ def train_job(
         progress(p)
 
     run = run_training(root, project, config, progress=relay, cancel=cancel)
-    return TrainResult(run, open_cache(project, config.size))
+    cache = open_cache(project, config.size)
+    comparison = None
+    if previous is not None and run.has_model and cache is not None:
+        # Judge the new run against the one it replaces, on the new run's validation images.
+        from ..core.project import find_run
+        from ..core.review import compare_runs
+        from ..core.workflow import load_run_model
+
+        try:
+            old = find_run(project, previous)
+            if int(old.config.get("size", 0)) == config.size:
+                comparison = compare_runs(cache, run, load_run_model(run), old, load_run_model(old), cancel)
+        except InputError:
+            comparison = None  # the previous run has no model any more: nothing to compare with
+    return TrainResult(run, cache, comparison)
+
+
+def review_job(
+    root: Path, project: Path, run_id: str, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> tuple[str, dict[str, float]]:
+    """Per-image Dice of mask vs. prediction of the run, for the viewer's "worst first" order."""
+    from ..core.project import find_run
+    from ..core.review import review_scores
+    from ..core.workflow import load_run_model, prepare
+
+    run = find_run(project, run_id)
+    cache = prepare(root, project, int(run.config.get("size", 128)), progress, cancel)
+    return run.id, review_scores(cache, run, load_run_model(run), progress=progress, cancel=cancel)
 
 
 def prepare_job(

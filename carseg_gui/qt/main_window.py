@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         self._close_when_idle = False
         self._shown = False
         self._dialogs: list[QWidget] = []
+        self._editor: Any = None  # the one mask editor window, reused for the next image opened
+        self._editor_rows: list[int] = []
         self.last_error: QMessageBox | None = None
 
         self.recent_menu = QMenu("Open &recent", self)
@@ -196,12 +198,14 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.controller.open_dataset(folder)
 
-    # ----- the one place an image opens large (the mask editor will replace it)
+    # ----- the one place an image opens large: the mask editor for labelled images, a viewer otherwise
     def open_image(self, row: int) -> QWidget | None:
         cache = self.state.view_cache()
         if cache is None or not 0 <= row < len(cache.rows):
             return None
         record = cache.rows[row]
+        if record["labelled"] and self.state.project is not None:
+            return self._open_editor(row)
         run = self.state.active()
         prob = self.viewer_panel.store.get(self.viewer_panel._stamp(run), record["key"]) if run else None
         try:
@@ -209,12 +213,45 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self.show_error("Cannot open the image", f"{Path(record['image']).name}: {exc}", "")
             return None
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.destroyed.connect(lambda *_: self._dialogs.remove(dialog) if dialog in self._dialogs else None)
-        self._dialogs.append(dialog)
-        dialog.show()
-        self.imageOpened.emit(dialog)
-        return dialog
+        return self._show_window(dialog)
+
+    def _open_editor(self, row: int) -> QWidget:
+        from .editor import MaskEditor
+        from .editor_items import editor_items
+
+        cache = self.state.view_cache()
+        assert cache is not None and self.state.project is not None
+        rows = [r for r in self.viewer_panel.rows() if cache.rows[r]["labelled"]] or [row]
+        rows = rows if row in rows else [row]
+        run = self.state.active()
+        items = editor_items(cache, rows, self.state.dataset, self.viewer_panel.store, self.viewer_panel._stamp(run))
+        if self._editor is not None:
+            self._editor.set_items(items, rows.index(row))
+            self._editor.raise_()
+            self._editor.activateWindow()
+            self._editor_rows = rows
+            return self._editor
+        editor = MaskEditor(self.state.project, items, rows.index(row))
+        editor.setWindowTitle(f"Correct masks — {self.state.root.name if self.state.root else ''}")
+        editor.resize(1280, 800)
+        self._editor, self._editor_rows = editor, rows
+        editor.currentChanged.connect(lambda i, _key: self.viewer_panel.reveal_row(self._editor_rows[i]))
+        editor.statusChanged.connect(lambda *_: self.viewer_panel.refresh_statuses())
+        editor.correctionSaved.connect(lambda *_: self.viewer_panel.refresh_statuses())
+        editor.problemFound.connect(lambda key, message: self.show_error("Mask editor", f"{key}: {message}", ""))
+        editor.destroyed.connect(self._editor_gone)
+        return self._show_window(editor)
+
+    def _editor_gone(self, *_: Any) -> None:
+        self._editor = None
+
+    def _show_window(self, widget: QWidget) -> QWidget:
+        widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        widget.destroyed.connect(lambda *_: self._dialogs.remove(widget) if widget in self._dialogs else None)
+        self._dialogs.append(widget)
+        widget.show()
+        self.imageOpened.emit(widget)
+        return widget
 
     def export(self) -> None:
         self.tabs.setCurrentWidget(self.export_panel)

@@ -26,8 +26,9 @@ JOB_LABELS = {
     "preprocess": "Preprocessing",
     "train": "Training",
     "export": "Exporting",
+    "review": "Scoring the review queue",
 }
-HEAVY = ("open", "sample", "preprocess", "train", "export")
+HEAVY = ("open", "sample", "preprocess", "train", "export", "review")
 
 
 class Switchable(Protocol):
@@ -163,7 +164,7 @@ class AppState(QObject):
             return None
         if action == "train":
             return self.config_problem
-        if action in ("export", "activate", "predict"):
+        if action in ("export", "activate", "predict", "review"):
             if not any(r.has_model for r in self.runs):
                 return "no trained model yet: train a run first (Training tab)"
             if action != "activate" and self.active() is None:

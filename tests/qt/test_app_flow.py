@@ -89,17 +89,30 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
         wait_page(qtbot, window, lambda i=i: viewer.show_page(i % 3))
     assert not viewer.model.missing_predictions()
 
-    # double-click a row: the image opens large with mask and prediction overlays
+    # double-click a labelled row: the mask editor opens on it, at full size, with the prediction
     rect = viewer.table.visualRect(viewer.model.index(1, 0))
     qtbot.mouseClick(viewer.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a user's press first
     with qtbot.waitSignal(window.imageOpened) as opened:
         qtbot.mouseDClick(viewer.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    dialog = opened.args[0]
-    assert dialog.isVisible() and dialog.mask_item is not None and dialog.pred_item is not None
+    editor = opened.args[0]
+    assert editor.isVisible() and editor.current_key == viewer.model.rows[1].key
+    assert editor.document.mask.shape == (112, 160) and editor.document.prob is not None
+    editor.close()
+
+    # a test (unlabelled) row opens the plain image view with the prediction overlay
+    viewer.set_box.setCurrentIndex(viewer.set_box.findData("test"))
+    def test_page_ready() -> bool:
+        rows = viewer.model.rows
+        return bool(rows) and rows[0].key.startswith("test/") and not viewer.model.missing_predictions()
+
+    qtbot.waitUntil(test_page_ready, timeout=60_000)
+    dialog = window.open_image(viewer.model.rows[0].row)
+    assert dialog is not None and dialog.isVisible() and dialog.mask_item is None and dialog.pred_item is not None
     assert dialog.image_item.pixmap().width() == 160
     dialog.opacity.setValue(80)
-    assert dialog.mask_item.opacity() == pytest.approx(0.8)
+    assert dialog.pred_item.opacity() == pytest.approx(0.8)
     dialog.close()
+    viewer.set_box.setCurrentIndex(viewer.set_box.findData("train"))
 
     # export PNG masks of the test set
     out = tmp_path / "masks"

@@ -26,6 +26,7 @@ from ...core.cache import Cache
 from ..controller import Controller
 from ..viewer.loader import PageLoader, PageRequest
 from ..viewer.page_model import FILE, MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, ThumbDelegate
+from ..viewer.review import BADGES, FILTERS, ORDERS, arrange, statuses
 from ..workers import ServiceThread
 
 SETS = [("train", "Train (labelled)"), ("test", "Test (unlabelled)")]
@@ -45,7 +46,9 @@ class ViewerPanel(QWidget):
         self.gen = 0
         self.page = 0
         self.which = "train"
-        self._rows_cache: tuple[int, str, list[int]] | None = None
+        self._rows_cache: tuple[tuple, list[int]] | None = None
+        self.status_of: dict[str, str] = {}
+        self.scores: dict[str, dict[str, float]] = {}  # run id -> {key: Dice}, for "worst first"
         self._cache: Cache | None = None
         self._t0 = 0.0
         self._waiting = {"thumbs": False, "preds": False}
@@ -83,6 +86,20 @@ class ViewerPanel(QWidget):
         self.goto.setMinimumWidth(220)
         self.goto.setToolTip("Type an image number (1 = first of the set) or part of a file name, then Enter")
         self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
+        self.show_box, self.order_box = QComboBox(), QComboBox()
+        self.show_box.setObjectName("showFilter")
+        self.order_box.setObjectName("order")
+        for key, label in FILTERS:
+            self.show_box.addItem(label, key)
+        for key, label in ORDERS:
+            self.order_box.addItem(label, key)
+        self.show_box.setToolTip("Show only the images with this review status")
+        self.order_box.setToolTip(
+            "Worst Dice first: the images whose mask and prediction disagree most come first; work down "
+            "this review queue and correct them (double-click or Enter opens the editor)"
+        )
+        self.show_box.currentIndexChanged.connect(lambda _i: self.reload())
+        self.order_box.currentIndexChanged.connect(lambda _i: self._order_changed())
         nav = QHBoxLayout()
         nav.addWidget(self.set_box)
         for w in (self.first_b, self.prev_b, QLabel("Page"), self.page_spin, self.page_total, self.next_b, self.last_b,
@@ -107,7 +124,8 @@ class ViewerPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.doubleClicked.connect(lambda index: self.openImage.emit(self.model.rows[index.row()].row))
+        # activated = double-click or Enter on the selected row (the editor opens either way)
+        self.table.activated.connect(lambda index: self.openImage.emit(self.model.rows[index.row()].row))
 
         self.empty = QLabel()
         self.empty.setObjectName("viewerEmpty")
@@ -127,6 +145,8 @@ class ViewerPanel(QWidget):
 
         layout = QVBoxLayout(self)
         second = QHBoxLayout()
+        second.addWidget(self.show_box)
+        second.addWidget(self.order_box)
         second.addWidget(self.info, 1)
         second.addWidget(self.goto)
         layout.addLayout(nav)
@@ -140,16 +160,53 @@ class ViewerPanel(QWidget):
         self.state.cachesChanged.connect(self.reload)
         self.state.activeRunChanged.connect(self.reload)
         self.state.changed.connect(self._update_nav)
+        controller.reviewed.connect(self._reviewed)
         self.reload()
 
     # ----- the set and its pages
     def rows(self) -> list[int]:
+        """Cache rows of the chosen set, after the status filter and the review order."""
         cache = self._cache
         if cache is None:
             return []
-        if self._rows_cache is None or self._rows_cache[:2] != (id(cache), self.which):
-            self._rows_cache = (id(cache), self.which, cache.rows_for_set(self.which))
-        return self._rows_cache[2]
+        show, order = self.show_box.currentData(), self.order_box.currentData()
+        run = self.state.active()
+        scores = self.scores.get(run.id) if run else None
+        key = (id(cache), self.which, show, order, id(scores), id(self.status_of))
+        if self._rows_cache is None or self._rows_cache[0] != key:
+            base = cache.rows_for_set(self.which)
+            self._rows_cache = (key, arrange(base, cache.rows, self.status_of, show, order, scores))
+        return self._rows_cache[1]
+
+    def _order_changed(self) -> None:
+        run = self.state.active()
+        wants_scores = self.order_box.currentData() == "worst" and run is not None and run.id not in self.scores
+        if wants_scores and self.controller.review():
+            self.info.setText("Scoring every labelled image for the review queue…")
+        self.reload()
+
+    def _reviewed(self, run_id: str, scores: dict) -> None:
+        self.scores[run_id] = dict(scores)
+        self.reload()
+
+    def refresh_statuses(self) -> None:
+        """The editor changed a status or saved a correction: badges and the filter follow."""
+        self.status_of = statuses(self.state.project)
+        for r in self.model.rows:
+            r.badge = BADGES.get(self.status_of.get(r.key, "unreviewed"), "")
+        self.model.changed()
+        if self.show_box.currentData() != "all":
+            self.reload()
+
+    def reveal_row(self, row: int) -> None:
+        """Show the page holding cache row ``row`` and select it (the editor moved to that image)."""
+        rows = self.rows()
+        if row not in rows:
+            return
+        position = rows.index(row)
+        self.show_page(position // self.page_size)
+        self.table.selectRow(position % self.page_size)
+        self.table.scrollTo(self.model.index(position % self.page_size, 0))
 
     def page_count(self) -> int:
         return max(1, -(-len(self.rows()) // self.page_size))
@@ -158,7 +215,7 @@ class ViewerPanel(QWidget):
         if which != self.which:
             self.which = which
             self.table.setColumnHidden(MASK, which == "test")
-            self.show_page(0)
+            self.show_page(0, force=True)  # page 0 of another set: not the page on screen
 
     def next_page(self) -> None:
         self.show_page(min(self.page + 1, self.page_count() - 1))
@@ -197,6 +254,7 @@ class ViewerPanel(QWidget):
         """Show the current page again: the cache, the active run or the set changed."""
         self._cache = self.state.view_cache()
         self._rows_cache = None
+        self.status_of = statuses(self.state.project)
         self.show_page(self.page, force=True)
 
     def show_page(self, page: int, force: bool = False) -> None:
@@ -216,7 +274,8 @@ class ViewerPanel(QWidget):
         data = []
         for n, r in enumerate(chunk, start=page * self.page_size + 1):
             rec = cache.rows[r]
-            data.append(RowData(r, n, Path(rec["image"]).name, rec["key"], tuple(rec["orig"])))
+            badge = BADGES.get(self.status_of.get(rec["key"], "unreviewed"), "")
+            data.append(RowData(r, n, Path(rec["image"]).name, rec["key"], tuple(rec["orig"]), badge=badge))
         self.model.set_rows(data)
         if run is not None:
             for r in data:

@@ -36,6 +36,7 @@ class RowData:
     pred: QImage | None = None
     dice: float | None = None
     note: str = "loading…"
+    badge: str = ""  # review status, e.g. "✎ corrected"
 
 
 class PredictionStore:
@@ -143,7 +144,8 @@ class PageModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if col == FILE:
                 score = f"\nDice {r.dice:.4f}" if r.dice is not None else ""
-                return f"{r.name}\n#{r.number} · {r.orig[1]}×{r.orig[0]}{score}"
+                badge = f"\n{r.badge}" if r.badge else ""
+                return f"{r.name}\n#{r.number} · {r.orig[1]}×{r.orig[0]}{score}{badge}"
             if col == PRED and r.pred is None:
                 return r.note
             if col == MASK and r.mask is None and r.image is not None:

@@ -1,0 +1,42 @@
+"""The review queue in the viewer: which images to show (by review status) and in what order.
+
+Statuses come from the project's state.json (written by the editor through core.corrections);
+"worst Dice first" uses core.review's per-image Dice of mask vs. prediction, computed in a job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...core.corrections import STATUSES
+from ...core.project import load_state
+from ...core.review import worst_first
+
+FILTERS = [("all", "All images"), *[(s, s.capitalize()) for s in STATUSES]]
+ORDERS = [("dataset", "Dataset order"), ("worst", "Worst Dice first")]
+BADGES = {"unreviewed": "", "corrected": "✎ corrected", "approved": "✓ approved", "excluded": "⊘ excluded"}
+
+
+def statuses(project: Path | None) -> dict[str, str]:
+    if project is None:
+        return {}
+    return {k: v.get("status", "unreviewed") for k, v in load_state(project)["images"].items()}
+
+
+def arrange(
+    rows: list[int],
+    cache_rows: list[dict[str, Any]],
+    status_of: dict[str, str],
+    show: str,
+    order: str,
+    scores: dict[str, float] | None,
+) -> list[int]:
+    """The viewer's list of cache rows after the status filter and the chosen order."""
+    if show != "all":
+        rows = [r for r in rows if status_of.get(cache_rows[r]["key"], "unreviewed") == show]
+    if order == "worst" and scores:
+        position = {k: i for i, k in enumerate(worst_first(scores))}
+        last = len(position)
+        rows = sorted(rows, key=lambda r: position.get(cache_rows[r]["key"], last))
+    return rows
