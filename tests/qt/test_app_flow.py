@@ -101,6 +101,7 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
 
     # a test (unlabelled) row opens the plain image view with the prediction overlay
     viewer.set_box.setCurrentIndex(viewer.set_box.findData("test"))
+
     def test_page_ready() -> bool:
         rows = viewer.model.rows
         return bool(rows) and rows[0].key.startswith("test/") and not viewer.model.missing_predictions()
