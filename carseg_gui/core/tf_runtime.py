@@ -31,6 +31,12 @@ def load() -> ModuleType:
     with _lock:
         if _tf is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            if sys.stderr is None or not _fd_open(2):
+                # A windowed app on Windows has no stderr at all: nothing to keep quiet.
+                import tensorflow as tf
+
+                _tf = tf
+                return _tf
             with tempfile.TemporaryFile(mode="w+b") as sink:
                 sys.stderr.flush()
                 saved = os.dup(2)
@@ -49,3 +55,11 @@ def load() -> ModuleType:
                         print(line, file=sys.stderr)
             _tf = tf
         return _tf
+
+
+def _fd_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
