@@ -1,7 +1,11 @@
 #!/usr/bin/env sh
 # Install the carseg-gui launcher and icon for the current user (Linux desktops following XDG).
-# Run from the repository after `pip install .` (or -e .), so that `carseg-gui` is on PATH.
+# Superseded by `carseg-gui --install-desktop-entry` (and --uninstall-desktop-entry), which this
+# script calls when carseg-gui is on PATH; the copy below is kept for a checkout without it.
 set -eu
+if command -v carseg-gui >/dev/null && carseg-gui --help 2>/dev/null | grep -q -- --install-desktop-entry; then
+    exec carseg-gui --install-desktop-entry
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 resources="$here/../resources"
 data="${XDG_DATA_HOME:-$HOME/.local/share}"

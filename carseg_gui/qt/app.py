@@ -31,6 +31,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="render the window (1280x800) once the first page is shown, save a PNG, exit")  # fmt: skip
     parser.add_argument("--tab", choices=TABS, help="the tab to show first")
     parser.add_argument("--version", action="version", version=f"carseg-gui {__version__}")
+    entry = parser.add_mutually_exclusive_group()
+    entry.add_argument("--install-desktop-entry", action="store_true",
+                       help="add carseg-gui to the desktop's applications menu (this user only), exit")  # fmt: skip
+    entry.add_argument("--uninstall-desktop-entry", action="store_true",
+                       help="remove what --install-desktop-entry added, then exit")  # fmt: skip
     args = parser.parse_args(argv)
     if args.sample and args.data:
         parser.error("give a dataset folder or --sample, not both")
@@ -67,6 +72,10 @@ def user_data_folder() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from .desktop_entry import run
+
+        return run("install" if args.install_desktop_entry else "uninstall")
     if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
