@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QWidget,
 )
@@ -28,6 +29,7 @@ from .panels.training_panel import TrainingPanel
 from .panels.viewer_panel import ViewerPanel
 from .state import JOB_LABELS
 from .viewer.image_dialog import ImageDialog
+from .welcome import WelcomePage
 
 log = logging.getLogger("carseg_gui")
 MAX_RECENT = 8
@@ -80,7 +82,16 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([330, 950])
-        self.setCentralWidget(self.splitter)
+        self.welcome = WelcomePage(self.state, self.recent)
+        self.welcome.sampleRequested.connect(self.open_sample)
+        self.welcome.folderRequested.connect(self.choose_folder)
+        self.welcome.recentRequested.connect(lambda folder: self.controller.open_dataset(folder))
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        self.pages.addWidget(self.welcome)  # until the first dataset is open
+        self.pages.addWidget(self.splitter)
+        self.setCentralWidget(self.pages)
+        self._splitters_restored = False
 
         self.status = QLabel("Open a dataset to start (File ▸ Open folder…, or drop a folder here)")
         self.status.setObjectName("statusLine")
@@ -184,6 +195,11 @@ class MainWindow(QMainWindow):
         folder = str(snapshot.root)
         self.settings.setValue("recent", [folder, *[f for f in self.recent() if f != folder][: MAX_RECENT - 1]])
         self._fill_recent()
+        self.welcome.fill_recent()
+        if self.pages.currentWidget() is self.welcome:
+            self.pages.setCurrentWidget(self.splitter)
+            if self._shown:
+                QTimer.singleShot(0, self._restore_splitters)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
@@ -291,10 +307,15 @@ class MainWindow(QMainWindow):
         if not self._shown:
             # Splitters are restored once the window has its size: restored earlier, QSplitter
             # rescales the saved sizes to the not-yet-laid-out widget.
+            # The splitters are restored when they are first shown (the welcome page hides them).
             self._shown = True
-            QTimer.singleShot(0, self._restore_splitters)
+            if self.pages.currentWidget() is self.splitter:
+                QTimer.singleShot(0, self._restore_splitters)
 
     def _restore_splitters(self) -> None:
+        if self._splitters_restored:
+            return
+        self._splitters_restored = True
         for key, splitter in (("splitter", self.splitter), ("trainingSplitter", self.training_panel.splitter)):
             if self.settings.value(key):
                 splitter.restoreState(self.settings.value(key))
@@ -302,8 +323,9 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
-        s.setValue("splitter", self.splitter.saveState())
-        s.setValue("trainingSplitter", self.training_panel.splitter.saveState())
+        if self.pages.currentWidget() is self.splitter:  # closed on the welcome page: keep the saved ones
+            s.setValue("splitter", self.splitter.saveState())
+            s.setValue("trainingSplitter", self.training_panel.splitter.saveState())
         s.setValue("tab", self.tabs.currentIndex())
         s.sync()
 

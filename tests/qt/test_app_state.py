@@ -103,6 +103,7 @@ def test_settings_and_recent_folders_persist(qtbot, window, sample: Path) -> Non
     again.show()
     assert again.recent()[0] == str(sample.resolve())
     assert again.tabs.currentIndex() == 2
+    assert open_dataset(qtbot, again, sample) == "succeeded"  # the splitters show once a dataset is open
     qtbot.waitUntil(lambda: abs(again.splitter.sizes()[0] - left) <= 10)
     again.close()
 

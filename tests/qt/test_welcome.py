@@ -1,0 +1,53 @@
+"""The welcome page: shown until a dataset is open, its buttons open the sample, a folder or a recent one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from carseg_gui.qt.controller import Controller
+from carseg_gui.qt.main_window import MainWindow
+from tests.qt.qt_helpers import open_dataset, wait_job
+
+
+def test_welcome_shows_until_a_dataset_opens(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    welcome = window.welcome
+    assert window.pages.currentWidget() is welcome and welcome.isVisible()
+    assert not window.tabs.isVisible()
+    assert welcome.sample_button.isEnabled() and welcome.folder_button.isEnabled()
+    assert not welcome.recent_buttons and not welcome.recent_title.isVisible()
+    steps = welcome.findChild(type(welcome.recent_title), "welcomeSteps").text()
+    assert "Preprocess" in steps and "retrain" in steps and "Export" in steps
+
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    assert window.pages.currentWidget() is window.splitter and not welcome.isVisible()
+    assert window.tabs.isVisible() and window.dataset_panel.isVisible()
+    window.close()
+
+    # a new window lists the folder as recent; clicking it opens it
+    again = MainWindow(Controller())
+    qtbot.addWidget(again)
+    again.show()
+    try:
+        assert again.pages.currentWidget() is again.welcome
+        assert len(again.welcome.recent_buttons) == 1 and again.welcome.recent_title.isVisible()
+        assert str(sample.resolve()) in again.welcome.recent_buttons[0].text()
+        assert wait_job(qtbot, again, "open", again.welcome.recent_buttons[0].click, 30_000) == "succeeded"
+        assert again.state.root == sample.resolve()
+        assert again.pages.currentWidget() is again.splitter
+    finally:
+        again.controller.shutdown()
+        again.close()
+        again.viewer_panel.stop()
+
+
+def test_welcome_buttons_start_the_sample_and_the_folder_dialog(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[object] = []
+    monkeypatch.setattr(window.controller, "open_sample", lambda folder, count: calls.append((folder, count)))
+    monkeypatch.setattr(
+        "carseg_gui.qt.main_window.QFileDialog.getExistingDirectory", lambda *a: calls.append("dialog") or ""
+    )
+    window.welcome.sample_button.click()
+    window.welcome.folder_button.click()
+    assert calls[0][0].name == "sample" and calls[0][1] == 64  # type: ignore[index]
+    assert calls[1] == "dialog"
+    assert window.pages.currentWidget() is window.welcome  # nothing opened
