@@ -44,8 +44,32 @@ HELP = """<h3>carseg-gui</h3>
 </ol>
 <p>Everything the app writes goes into the project folder (<tt>.carseg</tt> inside the dataset);
 your images and masks are never modified.</p>
-<p><b>Keys:</b> Ctrl+O open · Ctrl+E export · PageUp/PageDown previous/next page ·
-Ctrl+1/2/3 tabs · Esc (in a job) cancel · F1 this help.</p>"""
+<p><b>Keyboard shortcuts</b></p>
+<table cellspacing="0" cellpadding="2">
+<tr><td>Ctrl+O · Ctrl+E · Ctrl+Q</td><td>open a folder · export masks · quit</td></tr>
+<tr><td>PageUp / PageDown · Ctrl+Home / Ctrl+End · Ctrl+R</td><td>previous / next · first / last · random page</td></tr>
+<tr><td>Ctrl+1 / 2 / 3</td><td>Training, Viewer, Export tab</td></tr>
+<tr><td>Enter, double-click</td><td>open the image in the mask editor</td></tr>
+<tr><td>Esc</td><td>cancel the running job</td></tr>
+<tr><td>F1</td><td>this help</td></tr>
+<tr><td colspan="2"><i>In the mask editor</i></td></tr>
+<tr><td>B · E · F</td><td>brush · eraser · fill</td></tr>
+<tr><td>L · K</td><td>polygon fill · polygon cut</td></tr>
+<tr><td>[ · ]</td><td>smaller · larger brush</td></tr>
+<tr><td>P</td><td>take the prediction as the mask</td></tr>
+<tr><td>A · X · U</td><td>approve · exclude · mark unreviewed</td></tr>
+<tr><td>V · O</td><td>overlay · outline on/off</td></tr>
+<tr><td>Ctrl+Z · Ctrl+Shift+Z, Ctrl+Y</td><td>undo · redo</td></tr>
+<tr><td>Left · Right</td><td>previous · next image</td></tr>
+<tr><td>0 · 1</td><td>fit to window · 100 %</td></tr>
+</table>
+<p><b>Review status</b> of an image: <i>unreviewed</i> (nobody looked at it yet), <i>corrected</i> (you edited
+its mask: training uses your mask), <i>approved</i> (the mask shown is right: training uses it),
+<i>excluded</i> (left out of training and validation).</p>
+<p><b>Where files are written:</b> the project folder, <tt>.carseg</tt> inside the dataset (or, when the
+dataset is read-only, a folder under the app's data folder): the preprocessed cache, <tt>runs/</tt> (models,
+curves), <tt>corrections/</tt> (your edited masks), <tt>state.json</tt> and <tt>logs/</tt>. Exports go to the
+folder you choose. Your images and masks are never modified.</p>"""
 
 
 class MainWindow(QMainWindow):
@@ -286,10 +310,30 @@ class MainWindow(QMainWindow):
         box.setObjectName("helpBox")
         box.open()
 
+    def about_text(self) -> str:
+        import importlib.metadata
+
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        try:  # the installed version, without importing TensorFlow (seconds)
+            tf = importlib.metadata.version("tensorflow")
+        except importlib.metadata.PackageNotFoundError:
+            tf = "not installed"
+        device = self.training_panel.device or "not known yet (shown once a training starts)"
+        return (
+            f"<h3>carseg-gui {__version__}</h3>"
+            "<p>Segment cars in photos: preprocess, train a U-Net, review, correct and export masks.</p>"
+            f"<p>Qt {qVersion()} (PySide6 {PySide6.__version__})<br>TensorFlow {tf}<br>"
+            f"Compute device: {device}</p>"
+        )
+
     def show_about(self) -> None:
-        QMessageBox.about(self, "About carseg-gui",
-                          f"carseg-gui {__version__}\nSegment cars in photos: preprocess, train a U-Net, "
-                          "review and export masks.")  # fmt: skip
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About carseg-gui", self.about_text(),
+                          QMessageBox.StandardButton.Close, self)  # fmt: skip
+        box.setObjectName("aboutBox")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.open()
 
     def _update_title(self) -> None:
         root = self.state.root

@@ -44,6 +44,7 @@ class TrainingClock:
     def __init__(self) -> None:
         self.batch_start: float | None = None
         self.batches = 0
+        self.per_batch: float | None = None  # seconds, measured since the first batch ended
 
     def update(self, p: Progress) -> tuple[float | None, float | None]:
         now = time.monotonic()
@@ -51,7 +52,7 @@ class TrainingClock:
             self.batch_start, self.batches = now, 0
             return None, None
         self.batches += 1
-        per_batch = (now - self.batch_start) / self.batches
+        per_batch = self.per_batch = (now - self.batch_start) / self.batches
         epoch, epochs = int(p.info.get("epoch", 1)), int(p.info.get("epochs", 1))
         left_epoch = (p.total - p.done) * per_batch
         return left_epoch, left_epoch + (epochs - epoch) * p.total * per_batch

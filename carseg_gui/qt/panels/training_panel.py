@@ -32,6 +32,7 @@ from .curves import CurvesView
 from .runs_list import RunsList, best_dice
 
 # (field, label, minimum, maximum, step, suffix, tooltip)
+CPU_BATCHES = 3  # batches timed before the CPU note gives the time per epoch
 SETTINGS = [
     ("epochs", "Epochs", 1, 1000, 1, "", "The most passes over the training images. Early stopping usually "
      "ends the run sooner."),
@@ -120,6 +121,11 @@ class TrainingPanel(QWidget):
         self.epoch_label = QLabel("Epoch –")
         self.eta_label = QLabel("Time left –")
         self.device_label = QLabel("Device: shown when training starts")
+        self.device: str | None = None  # "CPU" or "GPU: name", once a job found it
+        self.cpu_note = QLabel("")
+        self.cpu_note.setObjectName("cpuNote")
+        self.cpu_note.setWordWrap(True)
+        self.cpu_note.hide()
         self.outcome = QLabel("Press Train to start a run. Past runs are listed below.")
         self.outcome.setObjectName("trainingOutcome")
         self.outcome.setWordWrap(True)
@@ -130,7 +136,8 @@ class TrainingPanel(QWidget):
         progress.addWidget(self.epoch_label, 1, 0, 1, 2)
         progress.addWidget(self.eta_label, 1, 2)
         progress.addWidget(self.device_label, 1, 3)
-        progress.addWidget(self.outcome, 2, 0, 1, 4)
+        progress.addWidget(self.cpu_note, 2, 0, 1, 4)
+        progress.addWidget(self.outcome, 3, 0, 1, 4)
         progress.setColumnStretch(2, 1)
         progress.setColumnStretch(3, 1)
 
@@ -235,7 +242,11 @@ class TrainingPanel(QWidget):
         if p.stage == "preprocess":
             self.epoch_label.setText(f"Preparing the cache: {p.done}/{p.total} images")
         elif p.stage == "device":
+            self.device = p.message
             self.device_label.setText(f"Device: {p.message}")
+            if p.message == "CPU":
+                self.cpu_note.setText("No GPU found: training runs on the CPU. Time per epoch: measuring…")
+                self.cpu_note.show()
         elif p.stage == "batch":
             if not self._listed:  # the run's folder exists now: list it as "training…"
                 self._listed = True
@@ -247,6 +258,12 @@ class TrainingPanel(QWidget):
             left_epoch, left_run = self.clock.update(p)
             if left_epoch is not None:
                 self.eta_label.setText(f"Epoch: {duration(left_epoch)} left · run: at most {duration(left_run)}")
+            if self.device == "CPU" and self.clock.per_batch is not None and self.clock.batches >= CPU_BATCHES:
+                per_epoch = self.clock.per_batch * max(p.total, 1)
+                self.cpu_note.setText(
+                    f"No GPU found: training runs on the CPU, ≈ {per_epoch:.0f} s per epoch for this dataset "
+                    f"({p.total} batches, timed on the first {self.clock.batches})."
+                )
         elif p.stage == "epoch":
             values = {k: v for k, v in p.info.items() if isinstance(v, float)}
             self.curves.add_epoch(values, p.info.get("best_epoch"))
