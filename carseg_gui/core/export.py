@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cache import Cache
-from .imageio import atomic_write_bytes, encode_mask
+from .imageio import atomic_open, atomic_write_bytes, encode_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from .postprocess import PostProcess
 from .predict import predict_rows, to_original_size
@@ -39,7 +40,7 @@ def export_masks(
     model: Any,
     out: Path,
     which: str = "test",
-    fmt: str = "png",
+    fmt: str | None = "png",
     rle: Path | None = None,
     threshold: float = 0.5,
     overwrite: bool = False,
@@ -47,18 +48,26 @@ def export_masks(
     cancel: CancelToken | None = None,
     post: PostProcess | None = None,
 ) -> ExportSummary:
-    """``post``: the clean-up of each full-size mask; ``None`` means the run's own settings."""
-    if fmt not in FORMATS:
+    """Mask files (``fmt`` png or gif; None: none) and/or a submission CSV (``rle``), at original size.
+
+    ``post``: the clean-up of each full-size mask; ``None`` means the run's own settings. The CSV is
+    streamed to a temp file and renamed at the end: Carvana's test set has 100,064 images whose RLE
+    strings are kilobytes each, too much to hold in memory, and a cancelled export leaves no half CSV.
+    """
+    if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose png or gif)")
+    if fmt is None and rle is None:
+        raise InputError("nothing to export: choose a mask format or an RLE file")
     rows = cache.rows_for_set(which)
     if not rows:
         raise InputError(f"no {which} images to predict in {cache.index.get('root')}")
     out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
-    targets = {r: out / mask_name(cache.rows[r]["image"], fmt) for r in rows}
+    for folder in ([out] if fmt else []) + ([rle.parent] if rle else []):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
+    targets = {r: out / mask_name(cache.rows[r]["image"], fmt) for r in rows} if fmt else {}
     if not overwrite:
         existing = [p for p in targets.values() if p.exists()] + ([rle] if rle and rle.exists() else [])
         if existing:
@@ -66,39 +75,43 @@ def export_masks(
                 f"{len(existing)} file(s) already exist, e.g. {existing[0]}; pass --overwrite to replace them"
             )
     summary = ExportSummary(out=out, set=which, run=run.id)
-    rle_lines: list[str] = []
-
     post = PostProcess.from_config(run.config) if post is None else post
 
-    def write(row: int, prob: Any) -> tuple[Path, str]:
+    def write(row: int, prob: Any) -> tuple[Path | None, str]:
         mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
-        atomic_write_bytes(targets[row], encode_mask(mask, fmt))
-        return targets[row], rle_encode(mask) if rle else ""
+        if fmt:
+            atomic_write_bytes(targets[row], encode_mask(mask, fmt))
+        line = f"{Path(cache.rows[row]['image']).name},{rle_encode(mask)}\n" if rle else ""
+        return targets.get(row), line
 
     total = len(rows)
     progress(Progress("export", 0, total))
-    pending: list[tuple[int, Future[tuple[Path, str]]]] = []
+    with ExitStack() as stack:
+        csv = stack.enter_context(atomic_open(rle, "w")) if rle else None
+        if csv is not None:
+            csv.write("img,rle_mask\n")
+        pending: list[Future[tuple[Path | None, str]]] = []
+        done = 0
 
-    def drain(keep: int) -> None:
-        while len(pending) > keep:
-            row, fut = pending.pop(0)
-            path, code = fut.result()
-            summary.written.append(path)
-            if rle:
-                rle_lines.append(f"{Path(cache.rows[row]['image']).name},{code}")
-            done = len(summary.written)
-            if done % 8 == 0 or done == total:
-                progress(Progress("export", done, total))
+        def drain(keep: int) -> None:
+            nonlocal done
+            while len(pending) > keep:
+                path, line = pending.pop(0).result()
+                if path is not None:
+                    summary.written.append(path)
+                if csv is not None:
+                    csv.write(line)
+                done += 1
+                if done % 8 == 0 or done == total:
+                    progress(Progress("export", done, total))
 
-    # Upsampling and encoding full-size masks is the slow half: it runs beside the next prediction,
-    # with a bounded queue so memory stays flat however many images there are.
-    workers = os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
-        for row, prob in predict_rows(model, cache, rows, cancel=cancel):
-            pending.append((row, pool.submit(write, row, prob)))
-            drain(keep=4 * workers + 32)
-        drain(keep=0)
-    if rle:
-        atomic_write_bytes(rle, ("img,rle_mask\n" + "\n".join(rle_lines) + "\n").encode())
-        summary.rle = rle
+        # Upsampling and encoding full-size masks is the slow half: it runs beside the next prediction,
+        # with a bounded queue so memory stays flat however many images there are.
+        workers = os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
+            for row, prob in predict_rows(model, cache, rows, cancel=cancel):
+                pending.append(pool.submit(write, row, prob))
+                drain(keep=4 * workers + 32)
+            drain(keep=0)
+    summary.rle = rle
     return summary

@@ -66,7 +66,7 @@ def predict_to_folder(
     out: Path,
     run: str | None = "active",
     which: str = "test",
-    fmt: str = "png",
+    fmt: str | None = "png",
     rle: Path | None = None,
     threshold: float = 0.5,
     overwrite: bool = False,

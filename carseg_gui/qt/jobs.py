@@ -160,14 +160,14 @@ def export_job(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
 ) -> ExportSummary:
-    """Masks as PNG/GIF files (``workflow.predict_to_folder``) or one RLE CSV (``submission``)."""
-    if fmt == "rle":
-        from ..core.submission import rle_to_file
-
-        csv = Path(out) / SUBMISSION_NAME
-        return rle_to_file(root, project, csv, run, which, threshold, overwrite, progress, cancel)
+    """Masks as PNG/GIF files or one RLE CSV, both through ``workflow.predict_to_folder``."""
     from ..core.workflow import predict_to_folder
 
+    if fmt == "rle":  # one CSV in the folder, no mask files
+        csv = Path(out) / SUBMISSION_NAME
+        return predict_to_folder(
+            root, project, Path(out), run, which, None, csv, threshold, overwrite, progress=progress, cancel=cancel
+        )
     return predict_to_folder(
         root, project, Path(out), run, which, fmt, None, threshold, overwrite, progress=progress, cancel=cancel
     )

@@ -97,3 +97,15 @@ def test_export_gif_all_set(trained, tmp_path: Path) -> None:
 def test_no_run_is_a_clear_error(carvana: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no trained run"):
         predict_to_folder(carvana, tmp_path / "p", tmp_path / "o")
+
+
+def test_rle_only_export_writes_one_csv_and_no_masks(trained, tmp_path: Path) -> None:
+    root, project, _run, _ = trained
+    csv = tmp_path / "sub" / "submission.csv"
+    summary = predict_to_folder(root, project, tmp_path / "sub", which="test", fmt=None, rle=csv)
+    assert summary.written == [] and summary.rle == csv
+    assert sorted(p.name for p in csv.parent.iterdir()) == ["submission.csv"]  # no temp file left
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "img,rle_mask" and len(lines) == 3
+    with pytest.raises(InputError, match="--overwrite"):
+        predict_to_folder(root, project, tmp_path / "sub", which="test", fmt=None, rle=csv)
