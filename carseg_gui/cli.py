@@ -91,7 +91,7 @@ def cmd_preprocess(args: argparse.Namespace, progress: ProgressFn) -> int:
 # `carseg train` options that a preset sets: left out, they take the preset's value.
 PRESET_OPTIONS = (
     "epochs", "patience", "val_split", "batch_size", "size", "filters", "learning_rate", "loss", "batch_norm",
-    "augment", "lr_schedule", "tta", "keep_largest", "fill_holes",
+    "dropout", "levels", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes",
 )  # fmt: skip
 
 
@@ -218,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=float, help="Adam's learning rate (recipe 1e-3)")
     p.add_argument("--loss", choices=LOSSES, help="bce (recipe) or bce_dice (+ soft Dice)")
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, help="BatchNorm after each convolution")
+    p.add_argument("--dropout", action=argparse.BooleanOptionalAction, help="the recipe's dropout in each block")
+    p.add_argument("--levels", type=int, help="poolings of the U-Net (recipe 4; 5 suits 256 px inputs)")
     p.add_argument("--augment", choices=AUGMENTS, help="none (recipe), flip, or full (flip, shift/scale, colour)")
     p.add_argument("--lr-schedule", choices=SCHEDULES, help="none (recipe), plateau (halve) or cosine")
     p.add_argument(

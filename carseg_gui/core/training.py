@@ -47,6 +47,8 @@ class TrainConfig:
     # Beyond the recipe (the defaults are the recipe: off); the "best" preset turns them on.
     loss: str = "bce"  # "bce" or "bce_dice" (binary cross-entropy + soft Dice)
     batch_norm: bool = False
+    dropout: bool = True  # the recipe's dropout (0.1-0.3 per level) between the two convolutions of a block
+    levels: int = 4  # poolings of the U-Net's encoder (the recipe: 4); size must be a multiple of 2**levels
     augment: str = "none"  # "none", "flip" or "full" (flip, shift/scale, brightness/contrast): augment.py
     lr_schedule: str = "none"  # "none", "plateau" (halve on a val_loss plateau) or "cosine" (over the epochs)
     # Inference settings, applied by prediction, export and evaluation of the run (predict.py, postprocess.py).
@@ -62,8 +64,13 @@ class TrainConfig:
     def validate(self) -> None:
         from .jobs import InputError
 
-        if self.size < 16 or self.size % 16:
-            raise InputError(f"--size must be a multiple of 16 (the U-Net halves it 4 times), got {self.size}")
+        if not 3 <= self.levels <= 6:
+            raise InputError(f"--levels must be between 3 and 6, got {self.levels}")
+        step = 2**self.levels
+        if self.size < step or self.size % step:
+            raise InputError(
+                f"--size must be a multiple of {step} (the U-Net halves it {self.levels} times), got {self.size}"
+            )
         if not 0 <= self.val_split < 1:
             raise InputError(f"--val-split must be in [0, 1), got {self.val_split}")
         for name in ("epochs", "batch_size", "filters"):
@@ -274,7 +281,7 @@ def train(
     steps = -(-len(train_rows) // batch)
     learning_rate = _learning_rate(config, steps)
     with strategy.scope():
-        net = build_unet(config.size, config.filters, policy, batch_norm=config.batch_norm)
+        net = build_unet(config.size, config.filters, policy, config.batch_norm, config.dropout, config.levels)
         model = compile_unet(net, learning_rate, xla, loss=config.loss)
         if config.init_from:
             with warnings.catch_warnings():  # the optimizer state is not wanted, only the weights

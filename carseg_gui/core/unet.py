@@ -2,18 +2,32 @@
 
 Input is uint8 RGB; the model rescales to [0, 1] itself, so the cache, the viewer and the
 exporter can hand it the cached bytes as they are. ``batch_norm`` puts a BatchNormalization between
-each convolution and its ReLU (the "best" preset); the shape of the network does not change.
+each convolution and its ReLU; ``dropout`` switches the recipe's dropout; ``levels`` sets how many
+times the encoder halves the image (the recipe: 4, so a 128 input meets an 8x8 bottleneck; a 256
+input needs 5 to see the same share of the car at the bottom of the U).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# Dropout per level as in the Kaggle U-Net starter the Carvana recipe is built on.
+# Dropout per level as in the Kaggle U-Net starter the Carvana recipe is built on (levels 0-3, then the
+# bottleneck); a deeper U-Net uses the bottleneck's rate for the extra levels.
 _DROPOUT = (0.1, 0.1, 0.2, 0.2, 0.3)
 
 
-def build_unet(size: int = 128, filters: int = 16, policy: str = "float32", batch_norm: bool = False) -> Any:
+def _rate(level: int) -> float:
+    return _DROPOUT[min(level, len(_DROPOUT) - 1)]
+
+
+def build_unet(
+    size: int = 128,
+    filters: int = 16,
+    policy: str = "float32",
+    batch_norm: bool = False,
+    dropout: bool = True,
+    levels: int = 4,
+) -> Any:
     """The model; ``policy`` is a Keras dtype policy (``mixed_bfloat16`` computes in bfloat16 and
     keeps float32 weights; the output layer stays float32 either way, so loss and sigmoid are exact)."""
     from .tf_runtime import load
@@ -25,12 +39,14 @@ def build_unet(size: int = 128, filters: int = 16, policy: str = "float32", batc
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
     try:
-        return _build(keras, layers, size, filters, batch_norm)
+        return _build(keras, layers, size, filters, batch_norm, dropout, levels)
     finally:
         keras.mixed_precision.set_global_policy(previous)  # layers keep theirs; nothing else changes
 
 
-def _build(keras: Any, layers: Any, size: int, filters: int, batch_norm: bool = False) -> Any:
+def _build(
+    keras: Any, layers: Any, size: int, filters: int, batch_norm: bool = False, dropout: bool = True, levels: int = 4
+) -> Any:
     from .layers import fused_batch_norm_class
 
     def conv(x: Any, n: int) -> Any:
@@ -42,25 +58,27 @@ def _build(keras: Any, layers: Any, size: int, filters: int, batch_norm: bool = 
         # The fused op (layers.py) costs half the CPU time of keras.layers.BatchNormalization in bfloat16.
         return layers.Activation("relu")(fused_batch_norm_class()(momentum=0.9)(x))
 
-    def block(x: Any, n: int, dropout: float) -> Any:
+    def block(x: Any, n: int, rate: float) -> Any:
         x = conv(x, n)
-        x = layers.Dropout(dropout)(x)
+        if dropout:
+            x = layers.Dropout(rate)(x)
         return conv(x, n)
 
     inputs = keras.Input((size, size, 3), dtype="uint8", name="image")
     x = layers.Rescaling(1.0 / 255)(inputs)
     skips = []
-    for level in range(4):
-        x = block(x, filters * 2**level, _DROPOUT[level])
+    for level in range(levels):
+        x = block(x, filters * 2**level, _rate(level))
         skips.append(x)
         x = layers.MaxPooling2D(2)(x)
-    x = block(x, filters * 16, _DROPOUT[4])
-    for level in reversed(range(4)):
+    x = block(x, filters * 2**levels, _DROPOUT[4])
+    for level in reversed(range(levels)):
         x = layers.Conv2DTranspose(filters * 2**level, 2, strides=2, padding="same")(x)
         x = layers.concatenate([x, skips[level]])
-        x = block(x, filters * 2**level, _DROPOUT[level])
+        x = block(x, filters * 2**level, _rate(level))
     outputs = layers.Conv2D(1, 1, activation="sigmoid", name="mask", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name=f"unet{size}_f{filters}" + ("_bn" if batch_norm else ""))
+    name = f"unet{size}_f{filters}" + ("_bn" if batch_norm else "") + (f"_l{levels}" if levels != 4 else "")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def segmentation_metrics() -> list[Any]:

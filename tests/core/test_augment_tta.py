@@ -108,3 +108,14 @@ def test_batch_norm_is_a_switch_on_the_same_unet() -> None:
     assert [type(layer).__name__ for layer in bn.layers if type(layer).__name__ != "FusedBatchNorm"].count(
         "Conv2D"
     ) == kinds.count("Conv2D")
+
+
+def test_levels_and_dropout_keep_the_u_shape() -> None:
+    from carseg_gui.core.unet import build_unet
+
+    deep = build_unet(SIZE, 4, levels=5, dropout=False)
+    assert deep.output_shape == (None, SIZE, SIZE, 1)
+    kinds = [type(layer).__name__ for layer in deep.layers]
+    assert kinds.count("MaxPooling2D") == 5 and kinds.count("Conv2DTranspose") == 5
+    assert "Dropout" not in kinds
+    assert [type(layer).__name__ for layer in build_unet(SIZE, 4).layers].count("Dropout") == 9

@@ -21,6 +21,8 @@ RECIPE = {
     "epochs": 50,
     "augment": "none",
     "batch_norm": False,
+    "dropout": True,
+    "levels": 4,
     "lr_schedule": "none",
     "tta": False,
     "keep_largest": False,
@@ -72,3 +74,9 @@ def test_validate_rejects_unknown_choices(field: str, value: str) -> None:
     config = TrainConfig(**{field: value})
     with pytest.raises(InputError, match=field.replace("_", "-")):
         config.validate()
+
+
+def test_size_must_suit_the_number_of_levels() -> None:
+    make_config("recipe", size=80).validate()  # 80 = 5 x 16
+    with pytest.raises(InputError, match="multiple of 32"):
+        make_config("recipe", size=80, levels=5).validate()
