@@ -49,6 +49,7 @@ BEST: dict[str, Any] = {
     **RECIPE,
     "epochs": 60,
     "patience": 60,  # the cosine schedule sets the length; the best validation epoch is still kept
+    "batch_size": 8,  # twice the steps for the same epoch time: 0.983 -> 0.985 on fold 0
     "size": 256,  # sharper outlines at full size than 128 ...
     "levels": 5,  # ... once the U-Net pools once more, so its bottleneck sees the whole car again
     "batch_norm": True,
