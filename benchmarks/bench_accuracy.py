@@ -8,7 +8,7 @@ against the Otsu-binarised original mask). Fold folders are symlinks in ``--work
 Results are saved per fold as they finish, so an interrupted run resumes where it stopped.
 
 Run: python benchmarks/bench_accuracy.py --data /tmp/carvana/data [--folds 3] [--presets recipe,best]
-     [--set best:size=192 ...] [--only-fold 0] [--work DIR]
+     [--set best:size=192 ...] [--name best:NAME] [--only-fold 0] [--train-cars N] [--work DIR]
 Last line: one JSON object (dice_full_recipe, dice_full_best, train_s_recipe, train_s_best, per fold).
 """
 
@@ -90,7 +90,12 @@ def settings(preset: str, overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_fold(
-    fold_dir: Path, preset: str, overrides: dict[str, Any], compare: bool, name: str | None = None
+    fold_dir: Path,
+    preset: str,
+    overrides: dict[str, Any],
+    compare: bool,
+    name: str | None = None,
+    train_dir: Path | None = None,
 ) -> dict[str, Any]:
     from carseg_gui.core.evaluate import evaluate
     from carseg_gui.core.presets import make_config
@@ -101,7 +106,7 @@ def run_fold(
     config = make_config(preset, **overrides)
     train_project = fold_dir / f"project-{tag}"
     started, cpu_started = time.perf_counter(), time.process_time()
-    run = run_training(fold_dir / "train", train_project, config)
+    run = run_training(train_dir or fold_dir / "train", train_project, config)
     wall = time.perf_counter() - started
     # CPU seconds of this process: on a shared machine they say what the training costs better than
     # the wall clock does (quiet, training keeps ~1.85 of the 2 cores busy).
@@ -121,6 +126,8 @@ def run_fold(
         "best_epoch": run.metrics.get("best_epoch"),
         "epochs_run": run.metrics.get("epochs_run"),
         "val_dice": run.metrics.get("val_dice"),
+        "train_images": len(info.config.get("train_keys", [])),
+        "val_images": len(info.config.get("val_keys", [])),
     }
     model = load_run_model(info)
     ev = evaluate(cache, info, model, compare_post=compare)
@@ -142,6 +149,12 @@ def main() -> None:
     p.add_argument("--only-fold", type=int, action="append", help="run these folds only (0-based)")
     p.add_argument("--work", type=Path, default=Path("/tmp/carseg-kfold"), help="fold folders and results")
     p.add_argument("--no-compare", action="store_true", help="skip the with/without TTA and post comparison")
+    p.add_argument(
+        "--train-cars",
+        type=int,
+        default=0,
+        help="train on only this many of each fold's training cars (a learning curve; 0: all of them)",
+    )
     args = p.parse_args()
     if args.data is None:
         p.error("--data is required: a folder with real cars (train_images/ + train_masks/, ...)")
@@ -160,7 +173,16 @@ def main() -> None:
             continue
         fold_dir = args.work / f"fold{f}"
         held_set = set(held)
-        link_dataset(fold_dir / "train", [pr for pr in pairs if pr[0].stem.split("_")[0] not in held_set])
+        train_pairs = [pr for pr in pairs if pr[0].stem.split("_")[0] not in held_set]
+        train_dir = fold_dir / "train"
+        if args.train_cars:
+            # The same cars for every preset: the first N of the fold's training cars in a seeded order.
+            cars = sorted({img.stem.split("_")[0] for img, _ in train_pairs})
+            random.Random(args.seed).shuffle(cars)
+            kept = set(cars[: args.train_cars])
+            train_pairs = [pr for pr in train_pairs if pr[0].stem.split("_")[0] in kept]
+            train_dir = fold_dir / f"train-{args.train_cars}cars"
+        link_dataset(train_dir, train_pairs)
         link_dataset(fold_dir / "heldout", [pr for pr in pairs if pr[0].stem.split("_")[0] in held_set])
         for preset in presets:
             tag = names.get(preset, preset)
@@ -168,7 +190,7 @@ def main() -> None:
             if key in results and results[key].get("settings") == settings(preset, sets.get(preset, {})):
                 continue  # done with exactly these settings in an earlier (interrupted) invocation
             print(f"fold {f} ({len(held)} held-out cars): training {tag} ...", file=sys.stderr, flush=True)
-            res = run_fold(fold_dir, preset, dict(sets.get(preset, {})), not args.no_compare, tag)
+            res = run_fold(fold_dir, preset, dict(sets.get(preset, {})), not args.no_compare, tag, train_dir)
             res["heldout_cars"] = held
             results[key] = res
             results_path.write_text(json.dumps(results, indent=1))

@@ -90,3 +90,37 @@ def make_config(name: str = "recipe", **overrides: Any) -> Any:
         raise InputError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
     values = {**PRESETS[name].settings, **{k: v for k, v in overrides.items() if v is not None}, "preset": name}
     return TrainConfig(**values)
+
+
+_WORDS: dict[str, dict[Any, str]] = {
+    "loss": {"bce_dice": "BCE + Dice loss"},
+    "batch_norm": {True: "BatchNorm"},
+    "dropout": {False: "no dropout"},
+    "augment": {"flip": "flip augmentation", "full": "flips, shifts/scales, brightness/contrast"},
+    "lr_schedule": {"cosine": "cosine LR", "plateau": "LR halved on plateaus"},
+    "tta": {True: "flip TTA"},
+    "keep_largest": {True: "largest component"},
+    "fill_holes": {True: "holes filled"},
+}
+_NAMES = {"batch_size": "batch", "learning_rate": "learning rate", "val_split": "validation"}
+
+
+def describe_changes(settings: dict[str, Any], base: str = "recipe") -> list[tuple[str, str]]:
+    """(setting, short words) for each setting that differs from preset ``base`` ("BatchNorm", "5 levels",
+    "size 256"), for the training panel and the runs list; settings no preset sets are skipped."""
+    reference = PRESETS[base].settings
+    out: list[tuple[str, str]] = []
+    for key, ref in reference.items():
+        value = settings.get(key, ref)
+        if value == ref:
+            continue
+        if key in _WORDS:
+            words = _WORDS[key].get(value, f"{key.replace('_', ' ')} {value}")
+        elif key == "levels":
+            words = f"{value} levels"
+        elif key == "val_split":
+            words = f"validation {float(value):.0%}"
+        else:
+            words = f"{_NAMES.get(key, key)} {value}"
+        out.append((key, words))
+    return out

@@ -80,3 +80,18 @@ def test_size_must_suit_the_number_of_levels() -> None:
     make_config("recipe", size=80).validate()  # 80 = 5 x 16
     with pytest.raises(InputError, match="multiple of 32"):
         make_config("recipe", size=80, levels=5).validate()
+
+
+def test_describe_changes_names_each_difference_from_a_preset() -> None:
+    from dataclasses import asdict
+
+    from carseg_gui.core.presets import describe_changes
+
+    assert describe_changes(asdict(make_config("recipe"))) == []
+    words = dict(describe_changes(PRESETS["best"].settings))
+    assert words["size"] == "size 256" and words["levels"] == "5 levels" and words["batch_norm"] == "BatchNorm"
+    assert words["loss"] == "BCE + Dice loss" and words["tta"] == "flip TTA"
+    assert describe_changes(asdict(make_config("best", size=128, val_split=0.2)), "best") == [
+        ("val_split", "validation 20%"),
+        ("size", "size 128"),
+    ]

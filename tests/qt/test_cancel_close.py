@@ -10,6 +10,7 @@ import pytest
 from carseg_gui.core import preprocess as preprocess_module
 from carseg_gui.core.cache import cache_folder
 from carseg_gui.core.project import list_runs
+from carseg_gui.qt.panels.runs_list import COLUMNS
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job
 
 pytestmark = pytest.mark.slow
@@ -73,7 +74,7 @@ def test_cancel_training_within_a_batch(qtbot, window, sample: Path) -> None:  #
     runs = list_runs(window.state.project)
     assert len(runs) == 1 and runs[0].status == "cancelled"
     assert "cancelled" in window.training_panel.outcome.text()
-    assert window.training_panel.runs.tree.topLevelItem(0).text(2) == "cancelled"
+    assert window.training_panel.runs.tree.topLevelItem(0).text(COLUMNS.index("Status")) == "cancelled"
     assert window.training_panel.train_button.isEnabled()
 
 

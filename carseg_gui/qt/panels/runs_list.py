@@ -14,10 +14,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.presets import PRESETS, describe_changes
 from ...core.project import RunInfo
 from ..controller import Controller
 
-COLUMNS = ["Active", "Run", "Status", "Best val Dice", "Best epoch", "Size", "Device"]
+COLUMNS = ["Active", "Run", "Preset", "Status", "Best val Dice", "Best epoch", "Size", "Device"]
+SHOWN = ("epochs", "patience", "val_split", "size", "batch_size", "filters", "levels", "learning_rate", "loss",
+         "batch_norm", "dropout", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "seed",
+         "dtype_policy", "init_from")  # fmt: skip
+
+
+def preset_text(run: RunInfo) -> str:
+    """The preset a run started from, and what was changed from it ("best · size 128")."""
+    name = run.config.get("preset")
+    if not name:
+        return "–"
+    if name not in PRESETS:
+        return str(name)
+    changes = [words for _key, words in describe_changes(run.config, name)]
+    return " · ".join([name, *changes])
+
+
+def settings_tooltip(run: RunInfo) -> str:
+    """Every recorded setting of a run (its config.json), one per line."""
+    lines = [f"{key}: {run.config[key]}" for key in SHOWN if key in run.config]
+    return f"Settings of run {run.id}:\n" + "\n".join(lines) if lines else ""
 
 
 def run_status(run: RunInfo, training_now: bool) -> str:
@@ -82,6 +103,7 @@ class RunsList(QWidget):
             item = QTreeWidgetItem([
                 "●" if active else "",
                 run.id,
+                preset_text(run),
                 run_status(run, training),
                 f"{dice:.4f}" if dice is not None else "–",
                 str(run.metrics.get("best_epoch", "–")),
@@ -91,8 +113,11 @@ class RunsList(QWidget):
             if active:
                 for col in range(len(COLUMNS)):
                     item.setFont(col, bold)
+            tip = settings_tooltip(run)
+            for col in range(len(COLUMNS)):
+                item.setToolTip(col, tip)
             if not run.has_model:
-                item.setToolTip(2, "no saved model: it stopped before its first epoch ended")
+                item.setToolTip(3, "no saved model: it stopped before its first epoch ended")
             self.tree.addTopLevelItem(item)
             if run.id == keep:
                 chosen = item

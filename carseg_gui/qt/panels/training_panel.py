@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...core.imageio import read_json
 from ...core.jobs import InputError, Progress
-from ...core.presets import PRESETS, make_config
+from ...core.presets import PRESETS, describe_changes, make_config
 from ...core.project import RunInfo
 from ...core.training import TrainConfig
 from ..controller import Controller
@@ -41,7 +41,8 @@ SETTINGS = [
     ("val_split", "Validation", 0, 50, 5, " %", "Share of the labelled images held out to measure the model. "
      "All views of one car go to the same side, so the score is honest."),
     ("size", "Image size", 16, 1024, 16, " px", "Images and masks are resized to size × size for training "
-     "(a multiple of 16). Larger is sharper and slower."),
+     "(a multiple of 16 for the recipe's 4-level U-Net, of 32 for best's 5 levels). Larger is sharper and "
+     "slower."),
     ("batch_size", "Batch size", 1, 512, 1, "", "Images per training step. Lower it if memory runs out."),
     ("filters", "Base filters", 4, 128, 4, "", "Width of the U-Net's first level (doubling at each of the "
      "4 levels). More filters: a bigger, slower model."),
@@ -73,6 +74,12 @@ class TrainingPanel(QWidget):
         preset_label = QLabel("Preset:")
         preset_label.setToolTip(self.preset.toolTip())
         form.addRow(preset_label, self.preset)
+        # What the preset changes that has no spin box here, and what the user changed from the preset.
+        self.preset_note = QLabel()
+        self.preset_note.setObjectName("presetNote")
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setStyleSheet("color: palette(placeholder-text)")
+        form.addRow(self.preset_note)
         for name, label, lo, hi, step, suffix, tip in SETTINGS:
             spin = QSpinBox()
             spin.setObjectName(f"spin_{name}")
@@ -203,10 +210,11 @@ class TrainingPanel(QWidget):
     def _restore_config(self) -> None:
         saved = self.state.project_state().get("train_config") or {}
         known = {f.name for f in fields(TrainConfig)}
-        try:
-            self.set_config(TrainConfig(**{k: v for k, v in saved.items() if k in known}))
-        except TypeError:
-            self.set_config(TrainConfig())
+        if saved:  # a new project keeps what the user chose before opening it
+            try:
+                self.set_config(TrainConfig(**{k: v for k, v in saved.items() if k in known}))
+            except TypeError:
+                self.set_config(TrainConfig())
         self.outcome.setText("Press Train to start a run. Past runs are listed below.")
 
     def _config_changed(self) -> None:
@@ -218,6 +226,21 @@ class TrainingPanel(QWidget):
             problem = str(exc).replace("--size", "image size").replace("--", "")
         self.problem.setText(problem or "")
         self.state.set_size(config.size, problem)
+        self._update_preset_note(config)
+
+    def _update_preset_note(self, config: TrainConfig) -> None:
+        settings = asdict(config)
+        own = PRESETS[config.preset].settings if config.preset in PRESETS else {}
+        beyond = [w for k, w in describe_changes(settings, "recipe") if k not in self.spins]
+        changed = [w for k, w in describe_changes(settings, config.preset) if k in self.spins] if own else []
+        lines = []
+        if beyond:
+            lines.append("Beyond the recipe: " + ", ".join(beyond) + ".")
+        elif config.preset == "recipe":
+            lines.append("The recipe exactly as published.")
+        if changed:
+            lines.append(f"Changed from {config.preset}: " + ", ".join(changed) + ".")
+        self.preset_note.setText("\n".join(lines))
 
     # ----- a running job
     def _started(self, name: str) -> None:
@@ -329,4 +352,5 @@ def describe_run(run: RunInfo, epochs_run: int) -> str:
     took = f", {duration(m['train_s'])} of training" if m.get("train_s") else ""
     status = {"running": "interrupted (the app or the computer stopped during training)"}.get(run.status, run.status)
     model = "" if run.has_model else "; no model was saved"
-    return f"Run {run.id}: {status}{': ' if score else ''}{score}{took}{model}."
+    preset = f" ({run.config['preset']} preset)" if run.config.get("preset") else ""
+    return f"Run {run.id}{preset}: {status}{': ' if score else ''}{score}{took}{model}."

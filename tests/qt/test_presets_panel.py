@@ -1,0 +1,64 @@
+"""The preset chooser in the training panel: choosing "best" applies all its settings (shown or not),
+the panel says what the preset adds and what was changed from it, and the run records and shows it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from carseg_gui.qt.panels.runs_list import COLUMNS
+from tests.qt.qt_helpers import open_dataset, set_training, wait_job
+
+pytestmark = pytest.mark.slow
+
+
+def choose_preset(panel, name: str) -> None:  # type: ignore[no-untyped-def]
+    index = panel.preset.findData(name)
+    panel.preset.setCurrentIndex(index)
+    panel.preset.activated.emit(index)  # what a click on the item sends
+
+
+def test_best_preset_from_the_panel_trains_and_is_shown(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    panel = window.training_panel
+    assert panel.preset.currentData() == "recipe"
+    assert panel.preset_note.text() == "The recipe exactly as published."
+
+    choose_preset(panel, "best")
+    assert (panel.spins["size"].value(), panel.spins["batch_size"].value(), panel.spins["epochs"].value()) == (
+        256,
+        8,
+        60,
+    )
+    config = panel.config()
+    assert config.preset == "best" and config.loss == "bce_dice" and config.batch_norm and config.levels == 5
+    assert config.tta and config.keep_largest and config.fill_holes and config.augment == "full"
+    note = panel.preset_note.text()
+    assert note.startswith("Beyond the recipe: BCE + Dice loss, BatchNorm")
+    assert "flip TTA" in note and "Changed from" not in note
+
+    # A small run of the best preset's model on the tiny sample: the spins change, the rest stays "best".
+    set_training(window, size=32, epochs=2, patience=2, batch_size=8)
+    assert "Changed from best: epochs 2, patience 2, size 32." in panel.preset_note.text()
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    assert wait_job(qtbot, window, "train", lambda: panel.train_button.click()) == "succeeded"
+    assert "Training a best run" not in panel.outcome.text()  # replaced by the outcome
+    run = window.state.active()
+    assert run is not None and run.status == "finished"
+    recorded = json.loads((run.folder / "config.json").read_text())
+    assert recorded["preset"] == "best" and recorded["size"] == 32 and recorded["loss"] == "bce_dice"
+    assert recorded["levels"] == 5 and recorded["tta"] and recorded["augment"] == "full"
+
+    row = panel.runs.tree.topLevelItem(0)
+    assert row.text(COLUMNS.index("Preset")) == "best · epochs 2 · patience 2 · size 32"
+    assert "loss: bce_dice" in row.toolTip(0) and "levels: 5" in row.toolTip(0)
+    panel._show_run(run.id)
+    assert f"Run {run.id} (best preset): finished" in panel.outcome.text()
+
+    # Back to the recipe: every hidden setting goes back too.
+    choose_preset(panel, "recipe")
+    config = panel.config()
+    assert config.preset == "recipe" and config.loss == "bce" and not config.batch_norm and config.levels == 4
+    assert not config.tta and config.augment == "none" and panel.spins["size"].value() == 128
+    assert panel.preset_note.text() == "The recipe exactly as published."
