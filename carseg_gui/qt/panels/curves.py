@@ -48,7 +48,9 @@ def _plot(
 class CurvesView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot, loss_curves, self.loss_best = _plot("Loss", LOSS, (-10, 10))  # curves fall: legend top
+        self.loss_plot, loss_curves, self.loss_best = _plot("Loss (log scale)", LOSS, (-10, 10))  # falls: legend top
+        # Log scale: the first epoch's loss is often 10-50x the final one and would flatten the rest.
+        self.loss_plot.setLogMode(y=True)
         self.score_plot, score_curves, self.score_best = _plot("Accuracy and Dice", SCORES, (-10, -30))  # they rise
         self.score_plot.setYRange(0, 1.02, padding=0)
         self.curves = {**loss_curves, **score_curves}

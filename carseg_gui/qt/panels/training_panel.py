@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -78,6 +79,8 @@ class TrainingPanel(QWidget):
         self.preset_note = QLabel()
         self.preset_note.setObjectName("presetNote")
         self.preset_note.setWordWrap(True)
+        # Ignored width: the note wraps to the column's width instead of widening it over the curves.
+        self.preset_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.preset_note.setStyleSheet("color: palette(placeholder-text)")
         form.addRow(self.preset_note)
         for name, label, lo, hi, step, suffix, tip in SETTINGS:
