@@ -8,7 +8,7 @@ against the Otsu-binarised original mask). Fold folders are symlinks in ``--work
 Results are saved per fold as they finish, so an interrupted run resumes where it stopped.
 
 Run: python benchmarks/bench_accuracy.py --data /tmp/carvana/data [--folds 3] [--presets recipe,best]
-     [--set best:size=192 ...] [--name best:NAME] [--only-fold 0] [--train-cars N] [--work DIR]
+     [--set best:size=192 ...] [--name best:NAME] [--only-fold 0] [--train-cars N] [--work DIR] [--report]
 Last line: one JSON object (dice_full_recipe, dice_full_best, train_s_recipe, train_s_best, per fold).
 """
 
@@ -149,6 +149,7 @@ def main() -> None:
     p.add_argument("--only-fold", type=int, action="append", help="run these folds only (0-based)")
     p.add_argument("--work", type=Path, default=Path("/tmp/carseg-kfold"), help="fold folders and results")
     p.add_argument("--no-compare", action="store_true", help="skip the with/without TTA and post comparison")
+    p.add_argument("--report", action="store_true", help="only print the table of the results saved in --work")
     p.add_argument(
         "--train-cars",
         type=int,
@@ -169,7 +170,7 @@ def main() -> None:
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
 
     for f, held in enumerate(folds):
-        if args.only_fold and f not in args.only_fold:
+        if args.report or (args.only_fold and f not in args.only_fold):
             continue
         fold_dir = args.work / f"fold{f}"
         held_set = set(held)

@@ -213,7 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=int, help="epochs without val_loss improvement before stopping (recipe 2)")
     p.add_argument("--val-split", type=float, help="fraction of cars held out for validation (recipe 0.1)")
     p.add_argument("--batch-size", type=int, help="recipe 16")
-    p.add_argument("--size", type=int, help="training size in pixels, a multiple of 16 (recipe 128)")
+    p.add_argument(
+        "--size",
+        type=int,
+        help="training size in pixels, a multiple of 2**levels: 16 for recipe, 32 for best (recipe 128)",
+    )
     p.add_argument("--filters", type=int, help="base filters of the U-Net (recipe 16)")
     p.add_argument("--learning-rate", type=float, help="Adam's learning rate (recipe 1e-3)")
     p.add_argument("--loss", choices=LOSSES, help="bce (recipe) or bce_dice (+ soft Dice)")
