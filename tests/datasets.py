@@ -43,3 +43,14 @@ def make_carvana(root: Path, cars: int = 3, views: int = 4, test: int = 2, h: in
         img, _ = car_pair(h, w, seed=100 + t)
         cv2.imwrite(str(root / "test" / f"testcar{t:03d}ab_01.jpg"), img)
     return root
+
+
+class BlobModel:
+    """Predicts every image as the whole frame but a border, plus a stray blob in one corner."""
+
+    def predict_on_batch(self, batch: np.ndarray) -> np.ndarray:
+        n, h, w = batch.shape[:3]
+        prob = np.full((n, h, w, 1), 0.1, np.float32)
+        prob[:, 4 : h - 4, 8 : w - 4] = 0.9
+        prob[:, 0:2, 0:2] = 0.8  # apart from the body: the run's keep_largest removes it
+        return prob

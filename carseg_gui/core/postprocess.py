@@ -71,3 +71,19 @@ def postprocess(mask: np.ndarray, keep_largest: bool = True, fill: bool = True) 
     if fill:
         out = fill_holes(out)
     return out
+
+
+def postprocess_probability(prob: np.ndarray, post: PostProcess, threshold: float = 0.5) -> np.ndarray:
+    """A probability map whose thresholded mask is the post-processed one: pixels of removed blobs
+    become 0 and filled holes become certain (1, or 255 for uint8 maps), the rest keeps its value.
+    For views that threshold a probability map themselves (the viewer, the review queue), so their
+    masks and scores are the ones export and evaluate give."""
+    if not post.active:
+        return prob
+    top = 255 if np.issubdtype(prob.dtype, np.integer) else 1.0
+    binary = prob > threshold * top
+    kept = post(binary).astype(bool)
+    out = prob.copy()
+    out[binary & ~kept] = 0
+    out[kept & ~binary] = top
+    return out

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from carseg_gui.core.postprocess import PostProcess, fill_holes, keep_largest_component, postprocess
+from carseg_gui.core.postprocess import (
+    PostProcess,
+    fill_holes,
+    keep_largest_component,
+    postprocess,
+    postprocess_probability,
+)
 
 
 def car_with_blob_and_hole(h: int = 64, w: int = 96) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -74,3 +80,22 @@ def test_empty_and_full_masks_are_left_alone() -> None:
 def test_from_config_reads_the_run_settings_and_defaults_to_off() -> None:
     assert PostProcess.from_config({}) == PostProcess(False, False)
     assert PostProcess.from_config({"keep_largest": True, "fill_holes": False}) == PostProcess(True, False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_probability_map_thresholds_to_the_post_processed_mask(dtype: type) -> None:
+    rng = np.random.default_rng(3)
+    mask = np.zeros((64, 96), np.uint8)
+    mask[10:50, 10:80] = 1  # the car
+    mask[20:30, 30:40] = 0  # a window
+    mask[55:60, 85:92] = 1  # a shadow blob
+    top = 255 if dtype is np.uint8 else 1.0
+    soft = np.where(mask, 0.6 + 0.4 * rng.random(mask.shape), 0.4 * rng.random(mask.shape))
+    prob = (soft * top).astype(dtype)
+    post = PostProcess(keep_largest=True, fill_holes=True)
+    out = postprocess_probability(prob, post)
+    assert out.dtype == prob.dtype
+    np.testing.assert_array_equal(out > 0.5 * top, postprocess(prob > 0.5 * top).astype(bool))
+    body = postprocess(mask).astype(bool) & mask.astype(bool)
+    np.testing.assert_array_equal(out[body], prob[body])  # the car's own values are kept
+    assert postprocess_probability(prob, PostProcess()) is prob  # off: untouched

@@ -63,3 +63,25 @@ def test_retrain_reads_the_correction_and_only_that_row_changes(trained) -> None
     assert excluded not in new.config["train_keys"] + new.config["val_keys"]
     result = compare_runs(after, new, load_run_model(new), find_run(project, run.id), load_run_model(run))
     assert result["images"] > 0 and 0 <= result["dice_before"] <= 1 and 0 <= result["dice_after"] <= 1
+
+
+def test_review_scores_use_the_runs_post_processing(trained, tmp_path) -> None:
+    from dataclasses import replace
+
+    from carseg_gui.core.postprocess import postprocess
+    from tests.datasets import BlobModel
+
+    root, project, run = trained
+    cache = prepare(root, project, 32)
+    masks = cache.masks()
+    row = cache.labelled_rows()[0]
+    plain = replace(run, folder=tmp_path / "plain", config={**run.config, "keep_largest": False})
+    cleaned = replace(run, folder=tmp_path / "cleaned", config={**run.config, "keep_largest": True})
+    for r in (plain, cleaned):
+        r.folder.mkdir()
+    prob = BlobModel().predict_on_batch(cache.read_images([row]))[0, ..., 0]
+    key = cache.rows[row]["key"]
+    assert review_scores(cache, plain, BlobModel())[key] == pytest.approx(dice(masks[row], prob > 0.5), abs=1e-5)
+    expected = dice(masks[row], postprocess(prob > 0.5, keep_largest=True, fill=False))
+    assert review_scores(cache, cleaned, BlobModel())[key] == pytest.approx(expected, abs=1e-5)
+    assert expected != pytest.approx(dice(masks[row], prob > 0.5), abs=1e-5)

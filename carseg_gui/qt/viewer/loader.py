@@ -104,12 +104,15 @@ class PageLoader(QObject):
             return
         try:
             model = self._model(req)
+            from ...core.postprocess import PostProcess, postprocess_probability
             from ...core.predict import predict_rows
 
             token = _Stale(self, req.gen)
+            # The run's own clean-up, so thumbnails and Dice show the masks that export writes.
+            post = PostProcess.from_config(req.run.config)
             done: dict[int, np.ndarray] = {}
             for row, prob in predict_rows(model, req.cache, list(req.predict), PREDICT_BATCH, cancel=token):
-                done[row] = np.round(prob * 255).astype(np.uint8)
+                done[row] = postprocess_probability(np.round(prob * 255).astype(np.uint8), post)
                 if len(done) == PREDICT_BATCH:
                     self.predsReady.emit(req.gen, req.stamp, done)
                     done = {}
