@@ -168,6 +168,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     results_path = args.work / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    cars_suffix = f"@{args.train_cars}cars" if args.train_cars else ""  # a learning-curve point is its own result
 
     for f, held in enumerate(folds):
         if args.report or (args.only_fold and f not in args.only_fold):
@@ -187,17 +188,18 @@ def main() -> None:
         link_dataset(fold_dir / "heldout", [pr for pr in pairs if pr[0].stem.split("_")[0] in held_set])
         for preset in presets:
             tag = names.get(preset, preset)
-            key = f"fold{f}/{tag}"
+            key = f"fold{f}/{tag}{cars_suffix}"
             if key in results and results[key].get("settings") == settings(preset, sets.get(preset, {})):
                 continue  # done with exactly these settings in an earlier (interrupted) invocation
             print(f"fold {f} ({len(held)} held-out cars): training {tag} ...", file=sys.stderr, flush=True)
             res = run_fold(fold_dir, preset, dict(sets.get(preset, {})), not args.no_compare, tag, train_dir)
             res["heldout_cars"] = held
+            res["train_cars"] = args.train_cars or None
             results[key] = res
             results_path.write_text(json.dumps(results, indent=1))
             print(f"  {key}: dice_full {res['dice_full']:.4f} in {res['train_s']:.0f} s", file=sys.stderr, flush=True)
 
-    tags = [names.get(pr, pr) for pr in presets]
+    tags = [names.get(pr, pr) + cars_suffix for pr in presets]
     rows: list[tuple[str, str]] = []
     summary: dict[str, Any] = {"folds": args.folds, "cars": sum(len(h) for h in folds), "per_fold": {}}
     for tag in tags:

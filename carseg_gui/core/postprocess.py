@@ -76,8 +76,8 @@ def postprocess(mask: np.ndarray, keep_largest: bool = True, fill: bool = True) 
 def postprocess_probability(prob: np.ndarray, post: PostProcess, threshold: float = 0.5) -> np.ndarray:
     """A probability map whose thresholded mask is the post-processed one: pixels of removed blobs
     become 0 and filled holes become certain (1, or 255 for uint8 maps), the rest keeps its value.
-    For views that threshold a probability map themselves (the viewer, the review queue), so their
-    masks and scores are the ones export and evaluate give."""
+    For views that threshold a stored probability map themselves (the viewer's thumbnails and Dice),
+    so they show the run's clean-up as export and evaluate apply it (there at full size)."""
     if not post.active:
         return prob
     top = 255 if np.issubdtype(prob.dtype, np.integer) else 1.0

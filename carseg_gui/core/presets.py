@@ -93,14 +93,18 @@ def make_config(name: str = "recipe", **overrides: Any) -> Any:
 
 
 _WORDS: dict[str, dict[Any, str]] = {
-    "loss": {"bce_dice": "BCE + Dice loss"},
-    "batch_norm": {True: "BatchNorm"},
-    "dropout": {False: "no dropout"},
-    "augment": {"flip": "flip augmentation", "full": "flips, shifts/scales, brightness/contrast"},
-    "lr_schedule": {"cosine": "cosine LR", "plateau": "LR halved on plateaus"},
-    "tta": {True: "flip TTA"},
-    "keep_largest": {True: "largest component"},
-    "fill_holes": {True: "holes filled"},
+    "loss": {"bce_dice": "BCE + Dice loss", "bce": "BCE loss"},
+    "batch_norm": {True: "BatchNorm", False: "no BatchNorm"},
+    "dropout": {False: "no dropout", True: "dropout"},
+    "augment": {
+        "flip": "flip augmentation",
+        "full": "flips, shifts/scales, brightness/contrast",
+        "none": "no augmentation",
+    },
+    "lr_schedule": {"cosine": "cosine LR", "plateau": "LR halved on plateaus", "none": "constant LR"},
+    "tta": {True: "flip TTA", False: "no TTA"},
+    "keep_largest": {True: "largest component", False: "all components"},
+    "fill_holes": {True: "holes filled", False: "holes kept"},
 }
 _NAMES = {"batch_size": "batch", "learning_rate": "learning rate", "val_split": "validation"}
 

@@ -11,12 +11,18 @@ import numpy as np
 
 from ..core.cache import Cache
 from ..core.dataset import Dataset
+from ..core.postprocess import PostProcess
 from .editor import EditorItem
 from .viewer.page_model import PredictionStore
 
 
 def editor_items(
-    cache: Cache, rows: list[int], dataset: Dataset | None, store: PredictionStore, stamp: str
+    cache: Cache,
+    rows: list[int],
+    dataset: Dataset | None,
+    store: PredictionStore,
+    stamp: str,
+    post: PostProcess | None = None,
 ) -> list[EditorItem]:
     # The cache row names the mask it was built from, which is the correction once there is one;
     # the editor's "reset to the original" needs the user's own mask, from the dataset scan.
@@ -25,7 +31,7 @@ def editor_items(
     for row in rows:
         rec = cache.rows[row]
         original = originals.get(rec["key"]) or (Path(rec["mask"]) if rec.get("mask") else None)
-        items.append(EditorItem(rec["key"], Path(rec["image"]), original, _prediction(store, stamp, rec)))
+        items.append(EditorItem(rec["key"], Path(rec["image"]), original, _prediction(store, stamp, rec), post))
     return items
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..core.postprocess import PostProcess
 from .controller import Controller
 from .errors import show_error
 from .panels.dataset_panel import DatasetPanel
@@ -264,7 +265,9 @@ class MainWindow(QMainWindow):
         rows = [r for r in self.viewer_panel.rows() if cache.rows[r]["labelled"]] or [row]
         rows = rows if row in rows else [row]
         run = self.state.active()
-        items = editor_items(cache, rows, self.state.dataset, self.viewer_panel.store, self.viewer_panel._stamp(run))
+        post = PostProcess.from_config(run.config) if run else None
+        store, stamp = self.viewer_panel.store, self.viewer_panel._stamp(run)
+        items = editor_items(cache, rows, self.state.dataset, store, stamp, post)
         if self._editor is not None:
             self._editor.set_items(items, rows.index(row))
             self._editor.raise_()

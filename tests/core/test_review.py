@@ -85,3 +85,25 @@ def test_review_scores_use_the_runs_post_processing(trained, tmp_path) -> None:
     expected = dice(masks[row], postprocess(prob > 0.5, keep_largest=True, fill=False))
     assert review_scores(cache, cleaned, BlobModel())[key] == pytest.approx(expected, abs=1e-5)
     assert expected != pytest.approx(dice(masks[row], prob > 0.5), abs=1e-5)
+
+
+def test_review_scores_recomputed_when_the_post_processing_differs(trained, tmp_path) -> None:
+    import json
+    from dataclasses import replace
+
+    from tests.datasets import BlobModel
+
+    root, project, run = trained
+    cache = prepare(root, project, 32)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    key = cache.rows[cache.labelled_rows()[0]]["key"]
+    # A review.json from before post-processing counted (no "post"), for the same dataset and threshold.
+    stale = {"fingerprint": cache.fingerprint, "threshold": 0.5, "dice": {key: 0.123}}
+    (folder / "review.json").write_text(json.dumps(stale))
+    plain = replace(run, folder=folder, config={**run.config, "keep_largest": False, "fill_holes": False})
+    first = review_scores(cache, plain, BlobModel())[key]
+    assert first != 0.123
+    cleaned = replace(plain, config={**plain.config, "keep_largest": True})
+    assert review_scores(cache, cleaned, BlobModel())[key] != first  # same folder, other settings: recomputed
+    assert json.loads((folder / "review.json").read_text())["post"] == [True, False]

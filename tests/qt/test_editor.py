@@ -487,3 +487,24 @@ def test_unreadable_image_is_reported_and_the_next_one_opens(qtbot, tmp_path: Pa
     editor.set_index(1)
     assert editor.document is not None and editor.act_tools["brush"].isEnabled()
     editor.close()
+
+
+def test_prediction_follows_the_threshold_and_the_runs_post_processing(qapp) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.core.postprocess import PostProcess
+    from carseg_gui.qt.editor.document import MaskDocument
+
+    prob = np.zeros((60, 80), np.float32)
+    prob[10:50, 10:70] = 0.9  # the car
+    prob[25:30, 30:40] = 0.2  # a window the model left open
+    prob[52:58, 72:78] = 0.7  # a shadow blob ...
+    prob[51:59, 71:79] = np.maximum(prob[51:59, 71:79], 0.35)  # ... with a soft rim
+    empty = np.zeros(prob.shape, np.uint8)
+    raw = MaskDocument("k", empty.copy(), empty, prob)
+    clean = MaskDocument("k", empty.copy(), empty, prob, post=PostProcess(keep_largest=True, fill_holes=True))
+    assert raw.pred is not None and clean.pred is not None
+    assert raw.pred[55, 75] == 1 and raw.pred[27, 35] == 0
+    assert clean.pred[55, 75] == 0 and clean.pred[27, 35] == 1
+    for threshold in (0.3, 0.5, 0.8):
+        clean.set_threshold(threshold)
+        assert clean.pred[51:59, 71:79].sum() == 0, f"a piece of the blob shows at threshold {threshold}"
+        assert clean.pred[10:50, 10:70].all()

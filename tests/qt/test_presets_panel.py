@@ -24,6 +24,8 @@ def test_best_preset_from_the_panel_trains_and_is_shown(qtbot, window, sample: P
     panel = window.training_panel
     assert panel.preset.currentData() == "recipe"
     assert panel.preset_note.text() == "The recipe exactly as published."
+    set_training(window, epochs=10)
+    assert panel.preset_note.text() == "Changed from recipe: epochs 10."
 
     choose_preset(panel, "best")
     assert (panel.spins["size"].value(), panel.spins["batch_size"].value(), panel.spins["epochs"].value()) == (

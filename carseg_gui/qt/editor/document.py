@@ -20,6 +20,7 @@ from ...core.corrections import load_correction, save_correction
 from ...core.imageio import read_image, read_mask
 from ...core.masks import BBox, MaskEdit
 from ...core.otsu import otsu_mask
+from ...core.postprocess import PostProcess
 from .commands import UNDO_LIMIT, EditCommand
 
 
@@ -28,13 +29,16 @@ class EditorItem:
     """What the editor needs to know about one image; the viewer builds these from its rows.
 
     ``prediction`` returns the probability map (float, 0..1) at the image's full size, or None when
-    there is none; it is called when the image is opened, so it can load lazily.
+    there is none; it is called when the image is opened, so it can load lazily. ``post`` is the
+    run's post-processing, applied after the editor's threshold, so the prediction shown and taken
+    is the mask the run exports.
     """
 
     key: str
     image_path: Path
     mask_path: Path | None = None
     prediction: Callable[[], np.ndarray | None] | None = None
+    post: PostProcess | None = None
 
 
 class MaskDocument(QObject):
@@ -46,15 +50,22 @@ class MaskDocument(QObject):
     predictionChanged = Signal()
 
     def __init__(
-        self, key: str, mask: np.ndarray, original: np.ndarray, prob: np.ndarray | None, parent: QObject | None = None
+        self,
+        key: str,
+        mask: np.ndarray,
+        original: np.ndarray,
+        prob: np.ndarray | None,
+        parent: QObject | None = None,
+        post: PostProcess | None = None,
     ) -> None:
         super().__init__(parent)
         self.key = key
         self.mask = mask
         self.original = original
         self.prob = prob
+        self.post = post or PostProcess()
         self.threshold = 0.5
-        self.pred = None if prob is None else (prob >= self.threshold).astype(np.uint8)
+        self.pred = self._predicted()
         self.stack = QUndoStack(self)
         self.stack.setUndoLimit(UNDO_LIMIT)
         # A revision counter, not QUndoStack's clean index: saving happens on a timer, and "the bytes
@@ -99,8 +110,14 @@ class MaskDocument(QObject):
             return
         self.threshold = float(threshold)
         if self.prob is not None:
-            self.pred = (self.prob >= self.threshold).astype(np.uint8)
+            self.pred = self._predicted()
             self.predictionChanged.emit()
+
+    def _predicted(self) -> np.ndarray | None:
+        if self.prob is None:
+            return None
+        binary = (self.prob >= self.threshold).astype(np.uint8)
+        return self.post(binary) if self.post.active else binary
 
     def save(self, project: Path) -> bool:
         """Write the mask if it changed since the last write; True when something was written."""
@@ -145,6 +162,6 @@ def load_document(project: Path, item: EditorItem) -> tuple[MaskDocument, np.nda
         # Probabilities are 0..1 floats; a provider handing over an 8-bit map is read as 0..255.
         prob = prob.astype(np.float32) / 255.0 if prob.dtype == np.uint8 else prob.astype(np.float32)
         prob = _fit(prob, (h, w), cv2.INTER_LINEAR)
-    document = MaskDocument(item.key, np.ascontiguousarray(mask, np.uint8), original, prob)
+    document = MaskDocument(item.key, np.ascontiguousarray(mask, np.uint8), original, prob, post=item.post)
     document.problems = problems
     return document, rgb

@@ -36,7 +36,7 @@ def preset_text(run: RunInfo) -> str:
 
 
 def settings_tooltip(run: RunInfo) -> str:
-    """Every recorded setting of a run (its config.json), one per line."""
+    """The training and inference settings a run recorded (its config.json), one per line."""
     lines = [f"{key}: {run.config[key]}" for key in SHOWN if key in run.config]
     return f"Settings of run {run.id}:\n" + "\n".join(lines) if lines else ""
 

@@ -45,8 +45,8 @@ SETTINGS = [
      "(a multiple of 16 for the recipe's 4-level U-Net, of 32 for best's 5 levels). Larger is sharper and "
      "slower."),
     ("batch_size", "Batch size", 1, 512, 1, "", "Images per training step. Lower it if memory runs out."),
-    ("filters", "Base filters", 4, 128, 4, "", "Width of the U-Net's first level (doubling at each of the "
-     "4 levels). More filters: a bigger, slower model."),
+    ("filters", "Base filters", 4, 128, 4, "", "Width of the U-Net's first level (doubling at each level: "
+     "4 for the recipe, 5 for best). More filters: a bigger, slower model."),
     ("seed", "Seed", 0, 2**31 - 1, 1, "", "Random seed of the split, the shuffling and the initial weights: "
      "the same seed gives the same run."),
 ]  # fmt: skip
@@ -239,7 +239,7 @@ class TrainingPanel(QWidget):
         lines = []
         if beyond:
             lines.append("Beyond the recipe: " + ", ".join(beyond) + ".")
-        elif config.preset == "recipe":
+        elif config.preset == "recipe" and not changed:
             lines.append("The recipe exactly as published.")
         if changed:
             lines.append(f"Changed from {config.preset}: " + ", ".join(changed) + ".")
