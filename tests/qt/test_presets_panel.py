@@ -64,3 +64,18 @@ def test_best_preset_from_the_panel_trains_and_is_shown(qtbot, window, sample: P
     assert config.preset == "recipe" and config.loss == "bce" and not config.batch_norm and config.levels == 4
     assert not config.tta and config.augment == "none" and panel.spins["size"].value() == 128
     assert panel.preset_note.text() == "The recipe exactly as published."
+
+
+def test_a_project_trained_from_the_cli_opens_with_its_active_runs_settings(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.core.presets import make_config
+    from carseg_gui.core.project import default_project
+    from carseg_gui.core.workflow import run_training
+
+    config = make_config("best", size=32, epochs=1, batch_size=8, filters=4)
+    run_training(sample, default_project(sample), config)  # as `carseg train --preset best ...` does
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    panel = window.training_panel
+    assert panel.preset.currentData() == "best" and panel.spins["size"].value() == 32
+    assert panel.spins["filters"].value() == 4 and panel.config().loss == "bce_dice"
+    assert panel.problem.text() == ""  # the run's resolved xla/precision are not taken as settings
+    assert panel.train_button.isEnabled()

@@ -212,6 +212,11 @@ class TrainingPanel(QWidget):
 
     def _restore_config(self) -> None:
         saved = self.state.project_state().get("train_config") or {}
+        active = self.state.active()
+        if not saved and active is not None:  # trained elsewhere (the CLI): start from the active run
+            # Only the choices a preset makes: the run records xla/precision as resolved (False, a policy).
+            choices = {*PRESETS["recipe"].settings, "seed", "preset"}
+            saved = {k: v for k, v in active.config.items() if k in choices}
         known = {f.name for f in fields(TrainConfig)}
         if saved:  # a new project keeps what the user chose before opening it
             try:
