@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...core.export import ExportSummary, mask_name
 from ...core.jobs import Progress
+from ...core.project import RunInfo
 from ..controller import Controller
 from ..jobs import SUBMISSION_NAME, existing_outputs
 from ..progress import Rate, duration
@@ -175,8 +176,7 @@ class ExportPanel(QWidget):
 
     def _show_run(self) -> None:
         run = self.state.active()
-        self.run_label.setText(f"run {run.id} (size {run.config.get('size')})" if run else
-                               "none yet: train a run in the Training tab")  # fmt: skip
+        self.run_label.setText(describe_model(run) if run else "none yet: train a run in the Training tab")
 
     def _show_plan(self, *_: object) -> None:
         cache = self.state.caches.get(self.state.view_size())
@@ -235,3 +235,12 @@ class ExportPanel(QWidget):
     def _open_folder(self) -> None:
         if self.last is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last.out)))
+
+
+def describe_model(run: RunInfo) -> str:
+    """The run and what its masks go through: "run X (best preset, 256 px; flip TTA, largest component)"."""
+    c = run.config
+    steps = [name for key, name in (("tta", "flip TTA"), ("keep_largest", "largest component"),
+                                    ("fill_holes", "holes filled")) if c.get(key)]  # fmt: skip
+    preset = f"{c['preset']} preset, " if c.get("preset") else ""
+    return f"run {run.id} ({preset}{c.get('size')} px; {', '.join(steps) if steps else 'threshold only'})"
