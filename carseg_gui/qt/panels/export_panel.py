@@ -146,6 +146,10 @@ class ExportPanel(QWidget):
                 return False
         out = Path(text).expanduser()
         which, fmt = self.set_box.currentData(), self.format_box.currentData()
+        cache = self.state.caches.get(self.state.view_size())
+        if cache is not None and not cache.rows_for_set(which):
+            self._show_plan()  # says there is nothing in that set
+            return False
         overwrite = self.overwrite.isChecked()
         if not overwrite:
             existing = existing_outputs(self.state.caches.get(self.state.view_size()), out, which, fmt)
@@ -166,13 +170,20 @@ class ExportPanel(QWidget):
         saved = self.state.project_state().get("export") or {}
         root = self.state.root
         self.folder.setText(saved.get("out") or (str(root.parent / f"{root.name}-masks") if root else ""))
-        self.set_box.setCurrentIndex(max(0, self.set_box.findData(saved.get("set", "test"))))
+        self.set_box.setCurrentIndex(max(0, self.set_box.findData(saved.get("set") or self._default_set())))
         self.format_box.setCurrentIndex(max(0, self.format_box.findData(saved.get("format", "png"))))
         self.threshold.setValue(float(saved.get("threshold", 0.5)))
         self.summary.setText(NOTHING_YET)
         self.open_button.setVisible(False)
         self._show_run()
         self._show_plan()
+
+    def _default_set(self) -> str:
+        """The test images, unless the dataset has none (then all of them)."""
+        dataset = self.state.dataset
+        if dataset is not None and dataset.records and not dataset.unlabelled:
+            return "all"
+        return "test"
 
     def _show_run(self) -> None:
         run = self.state.active()
@@ -185,6 +196,9 @@ class ExportPanel(QWidget):
             return
         which, fmt = self.set_box.currentData(), self.format_box.currentData()
         rows = cache.rows_for_set(which)
+        if not rows:
+            self.plan.setText(f"nothing: this dataset has no {self.set_box.currentText().lower()}; choose another set")
+            return
         sizes = {tuple(cache.rows[r]["orig"]) for r in rows[:2000]}
         size = f"{next(iter(sizes))[1]}×{next(iter(sizes))[0]}" if len(sizes) == 1 else "each image's own size"
         folder = Path(self.folder.text().strip() or "…").name

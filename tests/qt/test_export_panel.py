@@ -1,0 +1,22 @@
+"""The export panel on a dataset without test images: a useful default, and no empty export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.datasets import make_carvana
+from tests.qt.qt_helpers import open_dataset, wait_job
+
+
+def test_no_test_images_defaults_to_all_and_an_empty_set_is_refused(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = make_carvana(tmp_path / "cars", cars=2, views=2, test=0)
+    assert open_dataset(qtbot, window, data) == "succeeded"
+    panel = window.export_panel
+    assert panel.set_box.currentData() == "all"
+    assert wait_job(qtbot, window, "preprocess", lambda: window.controller.preprocess()) == "succeeded"
+    assert panel.plan.text().startswith("4 files in cars-masks/")
+    panel.set_box.setCurrentIndex(panel.set_box.findData("test"))
+    assert panel.plan.text().startswith("nothing: this dataset has no test images")
+    panel.folder.setText(str(tmp_path / "out"))
+    assert panel.start() is False  # refused before any job or folder is made
+    assert not (tmp_path / "out").exists()
