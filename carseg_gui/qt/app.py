@@ -82,11 +82,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from .application import Application
     from .controller import Controller
     from .errors import install_excepthook, log_to
     from .main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = QApplication.instance() or Application([sys.argv[0]])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     log_to(data_folder / "logs")
 
     window = MainWindow(Controller(fallback_projects=data_folder / "projects"))
+    if isinstance(app, Application):
+        app.fileOpened.connect(window.open_path)
     install_excepthook(lambda: window)
     if args.tab:
         window.tabs.setCurrentIndex(TABS.index(args.tab))

@@ -232,12 +232,20 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        folder = event.mimeData().urls()[0].toLocalFile()
-        if self.state.why_not("open"):
-            self.status.setText(f"Cannot open {folder} now: {self.state.why_not('open')}")
-            return
-        event.acceptProposedAction()
+        if self.open_path(event.mimeData().urls()[0].toLocalFile()):
+            event.acceptProposedAction()
+
+    def open_path(self, path: str) -> bool:
+        """A folder dropped on the window or handed over by the desktop ("Open with", macOS Finder);
+        a file stands for the folder it is in."""
+        folder = Path(path)
+        folder = folder if folder.is_dir() else folder.parent
+        reason = self.state.why_not("open")
+        if reason:
+            self.status.setText(f"Cannot open {folder} now: {reason}")
+            return False
         self.controller.open_dataset(folder)
+        return True
 
     # ----- the one place an image opens large: the mask editor for labelled images, a viewer otherwise
     def open_image(self, row: int) -> QWidget | None:

@@ -28,6 +28,13 @@ def qapp_args() -> list[str]:
     return ["carseg-gui-tests"]
 
 
+@pytest.fixture(scope="session")
+def qapp_cls() -> type:
+    from carseg_gui.qt.application import Application
+
+    return Application  # the app's own QApplication subclass, as carseg-gui runs it
+
+
 @pytest.fixture(autouse=True)
 def temp_settings(qapp: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """QSettings and QStandardPaths of a test never touch the user's own."""

@@ -155,3 +155,21 @@ def test_the_built_in_sample_is_generated_once_and_opened(qtbot, window, tmp_pat
     assert wait_job(qtbot, window, "sample", lambda: window.controller.open_sample(folder, 20), 60_000) == "succeeded"
     again = (folder / "train").stat().st_mtime_ns, sorted(p.stat().st_mtime_ns for p in (folder / "train").iterdir())
     assert again == stamp, "opening the sample again rewrote it"
+
+
+def test_a_file_open_event_from_the_desktop_opens_the_folder(qtbot, window, qapp, sample: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    qapp.fileOpened.connect(window.open_path)  # as carseg_gui.qt.app.main connects it
+    try:
+        with qtbot.waitSignal(window.controller.jobEnded, timeout=30_000):
+            QApplication.sendEvent(qapp, QFileOpenEvent(str(sample)))
+        assert window.state.root == sample
+        opened: list[Path] = []
+        monkeypatch.setattr(window.controller, "open_dataset", lambda folder, *a: opened.append(folder))
+        image = next((sample / "train").glob("*.jpg"))
+        QApplication.sendEvent(qapp, QFileOpenEvent(str(image)))
+        assert opened == [sample / "train"]  # a file stands for the folder it is in
+    finally:
+        qapp.fileOpened.disconnect(window.open_path)
