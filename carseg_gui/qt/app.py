@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.data:
         window.controller.open_dataset(args.data, args.project)
     code = app.exec()
+    if isinstance(app, Application):
+        app.fileOpened.disconnect(window.open_path)  # the application object can outlive this window
     window.controller.shutdown()
     window.viewer_panel.stop()
     return code
