@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from carseg_gui.core.cache import open_cache
+from carseg_gui.core.metrics import dice
+from carseg_gui.core.otsu import otsu_mask
 from carseg_gui.core.review import worst_first
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job
 
@@ -26,12 +28,18 @@ def test_correct_review_and_retrain(qtbot, window, sample: Path) -> None:  # typ
 
     # the editor opens on the row; taking the whole prediction is a correction, saved and badged
     row = viewer.model.rows[2]
+    mask_before = row.mask_array.copy()
     editor = window.open_image(row.row)
     assert editor.current_key == row.key
     with qtbot.waitSignal(editor.correctionSaved, timeout=10_000):
         editor.take_whole_prediction()
     qtbot.waitUntil(lambda: viewer.model.rows[2].badge == "✎ corrected")
     corrected_mask = editor.document.mask.copy()
+    # the viewer's row shows the corrected mask and its Dice at once, as preprocessing will make it
+    np.testing.assert_array_equal(viewer.model.rows[2].mask_array, otsu_mask(corrected_mask * 255, 32))
+    shown = viewer.model.rows[2]
+    assert not np.array_equal(shown.mask_array, mask_before)
+    assert shown.dice == pytest.approx(dice(shown.mask_array, (shown.prob > 127).astype(np.uint8)))
     editor.close()
 
     viewer.show_box.setCurrentIndex(viewer.show_box.findData("corrected"))

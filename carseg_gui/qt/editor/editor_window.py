@@ -40,7 +40,7 @@ __all__ = ["EditorItem", "MaskEditor"]
 class MaskEditor(QWidget):
     currentChanged = Signal(int, str)  # index in items, key
     statusChanged = Signal(str, str)  # key, status
-    correctionSaved = Signal(str)  # key: its correction PNG was just written
+    correctionSaved = Signal(str, object)  # key, the mask (0/1, full size) whose PNG was just written
     problemFound = Signal(str, str)  # key, message (an unreadable image, a rejected correction)
     closed = Signal()
 
@@ -337,7 +337,7 @@ class MaskEditor(QWidget):
                 continue
             if wrote:
                 self._save_error = None
-                self.correctionSaved.emit(doc.key)
+                self.correctionSaved.emit(doc.key, doc.mask)
             if doc.edited_since_status and not doc.dirty:
                 doc.edited_since_status = False
                 if get_status(self.project, doc.key) in ("unreviewed", "approved"):

@@ -6,6 +6,7 @@ import random
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.cache import Cache
+from ...core.otsu import otsu_mask
 from ..controller import Controller
-from ..viewer.loader import PageLoader, PageRequest
+from ..viewer.loader import PageLoader, PageRequest, grey_image
 from ..viewer.page_model import FILE, MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, ThumbDelegate
 from ..viewer.review import BADGES, FILTERS, ORDERS, arrange, statuses
 from ..workers import ServiceThread
@@ -197,6 +199,16 @@ class ViewerPanel(QWidget):
         self.model.changed()
         if self.show_box.currentData() != "all":
             self.reload()
+
+    def show_corrected_mask(self, key: str, mask: np.ndarray) -> None:
+        """The editor saved a correction: its row shows the new mask and Dice now, not after the next
+        preprocess (one image, resized and binarised as preprocessing does: a few ms)."""
+        self.refresh_statuses()
+        row = next((r for r in self.model.rows if r.key == key), None)
+        if row is None or self._cache is None:
+            return
+        small = otsu_mask(np.asarray(mask, dtype=np.uint8) * 255, self._cache.size)
+        self.model.set_mask(row.row, grey_image(small * 255), small)
 
     def reveal_row(self, row: int) -> None:
         """Show the page holding cache row ``row`` and select it (the editor moved to that image)."""

@@ -90,6 +90,15 @@ class PageModel(QAbstractTableModel):
             self._score(r)
         self._changed_all()
 
+    def set_mask(self, row: int, image: QImage, mask: np.ndarray) -> None:
+        i = self._by_row.get(row)
+        if i is None:
+            return
+        r = self.rows[i]
+        r.mask, r.mask_array = image, mask
+        self._score(r)
+        self._changed_all()
+
     def set_prediction(self, row: int, prob: np.ndarray) -> None:
         i = self._by_row.get(row)
         if i is None:
