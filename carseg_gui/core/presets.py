@@ -54,11 +54,11 @@ BEST: dict[str, Any] = {
     "levels": 5,  # ... once the U-Net pools once more, so its bottleneck sees the whole car again
     "batch_norm": True,
     "dropout": False,  # dropout before BatchNorm shifts its statistics: 0.968 with, 0.977 without
-    "loss": "bce_dice",
-    "augment": "full",
-    "lr_schedule": "cosine",
-    "tta": True,
-    "keep_largest": True,
+    "loss": "bce_dice",  # 3-fold mean 0.9852 -> 0.9860, and fold 0 from 0.9827 to 0.9851
+    "augment": "full",  # +0.038 on fold 0 at 128 px; flips alone add nothing, shifts/scales/colour do
+    "lr_schedule": "cosine",  # neutral at 128 px; the k-fold was measured with it
+    "tta": True,  # +0.0005 to +0.002 on every fold
+    "keep_largest": True,  # with fill_holes: +0.0035 on fold 1, neutral on folds 0 and 2
     "fill_holes": True,
 }
 
