@@ -9,7 +9,6 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -25,10 +24,12 @@ from PySide6.QtWidgets import (
 
 from ...core.export import ExportSummary, mask_name
 from ...core.jobs import Progress
+from ...core.presets import describe_changes
 from ...core.project import RunInfo
 from ..controller import Controller
 from ..jobs import SUBMISSION_NAME, existing_outputs
 from ..progress import Rate, duration
+from .choices import choice_box
 
 SETS = [("test", "Test images (unlabelled)"), ("train", "Train images (labelled)"), ("all", "All images")]
 FORMATS = [
@@ -59,13 +60,7 @@ class ExportPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
-        self.set_box, self.format_box = QComboBox(), QComboBox()
-        self.set_box.setObjectName("exportSet")
-        self.format_box.setObjectName("exportFormat")
-        for key, label in SETS:
-            self.set_box.addItem(label, key)
-        for key, label in FORMATS:
-            self.format_box.addItem(label, key)
+        self.set_box, self.format_box = choice_box(SETS, "exportSet"), choice_box(FORMATS, "exportFormat")
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.01, 0.99)
         self.threshold.setSingleStep(0.05)
@@ -254,7 +249,6 @@ class ExportPanel(QWidget):
 def describe_model(run: RunInfo) -> str:
     """The run and what its masks go through: "run X (best preset, 256 px; flip TTA, largest component)"."""
     c = run.config
-    steps = [name for key, name in (("tta", "flip TTA"), ("keep_largest", "largest component"),
-                                    ("fill_holes", "holes filled")) if c.get(key)]  # fmt: skip
+    steps = [words for key, words in describe_changes(c) if key in ("tta", "keep_largest", "fill_holes")]
     preset = f"{c['preset']} preset, " if c.get("preset") else ""
     return f"run {run.id} ({preset}{c.get('size')} px; {', '.join(steps) if steps else 'threshold only'})"

@@ -10,7 +10,6 @@ import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,6 +29,7 @@ from ..viewer.loader import PageLoader, PageRequest, grey_image
 from ..viewer.page_model import FILE, MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, ThumbDelegate
 from ..viewer.review import BADGES, FILTERS, ORDERS, arrange, statuses
 from ..workers import ServiceThread
+from .choices import choice_box
 
 SETS = [("train", "Train (labelled)"), ("test", "Test (unlabelled)")]
 
@@ -61,9 +61,7 @@ class ViewerPanel(QWidget):
         self.save_timer = QTimer(self, singleShot=True, interval=600)
         self.save_timer.timeout.connect(self._save_state)
 
-        self.set_box = QComboBox()
-        for key, label in SETS:
-            self.set_box.addItem(label, key)
+        self.set_box = choice_box(SETS)
         self.set_box.setToolTip("Which images to page through")
         self.set_box.currentIndexChanged.connect(lambda _i: self.set_set(self.set_box.currentData()))
         self.first_b, self.prev_b = QPushButton("First"), QPushButton("Previous")
@@ -88,13 +86,7 @@ class ViewerPanel(QWidget):
         self.goto.setMinimumWidth(220)
         self.goto.setToolTip("Type an image number (1 = first of the set) or part of a file name, then Enter")
         self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
-        self.show_box, self.order_box = QComboBox(), QComboBox()
-        self.show_box.setObjectName("showFilter")
-        self.order_box.setObjectName("order")
-        for key, label in FILTERS:
-            self.show_box.addItem(label, key)
-        for key, label in ORDERS:
-            self.order_box.addItem(label, key)
+        self.show_box, self.order_box = choice_box(FILTERS, "showFilter"), choice_box(ORDERS, "order")
         self.show_box.setToolTip("Show only the images with this review status")
         self.order_box.setToolTip(
             "Worst Dice first: the images whose mask and prediction disagree most come first; work down "
