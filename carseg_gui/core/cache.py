@@ -126,7 +126,7 @@ def open_cache(project: Path, size: int) -> Cache | None:
 def dataset_fingerprint(rows: list[dict[str, Any]], size: int) -> str:
     h = hashlib.sha256(f"size={size}".encode())
     for r in rows:
-        h.update(f"{r['key']}|{r['fp']}|{r['labelled']}\n".encode())
+        h.update(f"{r['key']}|{r['fp']}|{r['labelled']}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:16]
 
 

@@ -3,6 +3,11 @@
 OpenCV decodes JPEG/PNG/TIFF/BMP (and can decode JPEG at 1/2, 1/4, 1/8 scale in the DCT, which is
 what makes preprocessing of 1918x1280 photos cheap); Pillow decodes GIF, because Carvana's masks
 are palette GIFs and Pillow returns the palette indices four times faster than OpenCV.
+
+OpenCV is never given a path, only the file's bytes (``cv2.imdecode``): its Python binding converts a
+path with ``PyUnicode_AsUTF8`` and dereferences the NULL it gets for a name that is not valid UTF-8
+(Python holds such names as surrogate escapes, e.g. ``caf\udce9.jpg`` for the byte 0xE9), which is a
+segmentation fault, not an exception. Reading the bytes in Python also makes Windows' non-ANSI paths work.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, mode) as f:
+        # Text is UTF-8 whatever the locale; a file name that is not UTF-8 goes out as its own bytes.
+        text = {} if "b" in mode else {"encoding": "utf-8", "errors": "surrogateescape", "newline": ""}
+        with os.fdopen(fd, mode, **text) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -90,7 +97,7 @@ def read_image(path: Path, min_side: int | None = None) -> tuple[np.ndarray, tup
     if path.suffix.lower() == ".gif":
         arr = _read_pil(path, "RGB")
     else:
-        bgr = cv2.imread(str(path), flag)
+        bgr = _cv2_decode(path, flag)
         # Pillow takes the odd TIFF/BMP that OpenCV declines.
         arr = _read_pil(path, "RGB") if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     return arr, (h, w)
@@ -101,7 +108,7 @@ def read_mask(path: Path) -> np.ndarray:
     path = Path(path)
     if path.suffix.lower() == ".gif":
         return _read_gif_mask(path)
-    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    arr = _cv2_decode(path, cv2.IMREAD_UNCHANGED)
     if arr is None:
         return np.asarray(_read_pil(path, None))
     if arr.ndim == 3 and arr.shape[2] == 3:
@@ -109,6 +116,21 @@ def read_mask(path: Path) -> np.ndarray:
     elif arr.ndim == 3 and arr.shape[2] == 4:
         arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGBA)
     return arr
+
+
+def _file_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise UnreadableImage("file not found") from exc
+
+
+def _cv2_decode(path: Path, flag: int) -> np.ndarray | None:
+    """OpenCV's decode of the file's bytes (never of its path: see the module note); None if it declines."""
+    data = _file_bytes(path)
+    if not data:
+        raise UnreadableImage("empty file")
+    return cv2.imdecode(np.frombuffer(data, np.uint8), flag)
 
 
 def _open_gif_grey(path: Path) -> Image.Image:
