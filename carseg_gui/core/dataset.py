@@ -101,8 +101,11 @@ def _mask_stem(path: Path) -> str:
 
 
 def scan(root: Path) -> Dataset:
-    """Pair images with masks. Raises InputError only when there is no dataset at all."""
-    root = Path(root)
+    """Pair images with masks. Raises InputError only when there is no dataset at all.
+
+    Paths are absolute (the root is resolved): the cache keeps them, and a command run later from
+    another working folder must read the same files, not fail or find another folder's."""
+    root = Path(root).resolve()
     if not root.is_dir():
         raise InputError(f"{root}: not a folder")
     layout, image_dir, mask_dir, test_dir = _find_layout(root)

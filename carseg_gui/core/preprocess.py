@@ -101,7 +101,7 @@ def preprocess(
     """
     cancel = cancel or CancelToken()
     dataset = ds.scan(root)
-    overrides = dict(mask_overrides or {})
+    overrides = {key: Path(path).resolve() for key, path in (mask_overrides or {}).items()}
     excluded = excluded or set()
     workers = workers or min(8, os.cpu_count() or 1)
     old = open_cache(project, size)
@@ -189,8 +189,11 @@ def _unchanged(
     """True when a rebuild would write the same rows: then the current generation is kept as it is."""
     if len(reuse) != len(plan) or len(old.rows) != len(plan):
         return False
-    for (rec, _, _), row in zip(plan, old.rows, strict=True):
+    for (rec, mask, _), row in zip(plan, old.rows, strict=True):
         if row["key"] != rec.key or row.get("excluded") != (rec.key in excluded):
+            return False
+        # The same files under another path (a moved dataset, an index from before paths were absolute).
+        if row["image"] != str(rec.image) or row["mask"] != (str(mask) if mask else None):
             return False
         if row.get("corrected") != (rec.key in overrides):
             return False
