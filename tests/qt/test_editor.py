@@ -19,10 +19,16 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from carseg_gui.core import masks
-from carseg_gui.core.corrections import correction_path, get_status
+from carseg_gui.core.corrections import correction_path
 from carseg_gui.core.imageio import read_mask
 from carseg_gui.qt.editor import EditorItem, MaskEditor
+from carseg_gui.session.store import StateStore
 from tests.datasets import car_pair
+
+
+def get_status(project: Path, key: str) -> str:
+    return StateStore(project).status(key)
+
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 
@@ -344,6 +350,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 from carseg_gui.qt.editor import EditorItem, MaskEditor
+from carseg_gui.session.store import StateStore
 
 data, project, out, finish_last = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] == "1"
 app = QApplication([])

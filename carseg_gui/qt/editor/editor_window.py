@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import QMenuBar, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from ...core import masks
-from ...core.corrections import get_status, set_status
 from ...core.imageio import UnreadableImage, read_image
 from ...core.metrics import dice
+from ...session.store import StateStore
 from .canvas import MaskCanvas
 from .document import EditorItem, MaskDocument, load_document
 from .overlay import MODE_LABELS, MODES
@@ -33,6 +33,7 @@ from .tools import Tool, make_tools
 
 SAVE_DELAY_MS = 300
 KEEP_DOCUMENTS = 4  # images whose undo history survives going back and forth
+BRUSH_SETTING = "editor/brush_size"  # a preference of the person, not of the project: QSettings
 
 __all__ = ["EditorItem", "MaskEditor"]
 
@@ -49,6 +50,7 @@ class MaskEditor(QWidget):
     ) -> None:
         super().__init__(parent)
         self.project = Path(project)
+        self.store = StateStore(self.project)  # review statuses live in state.json, through the store
         self.items = list(items)
         self.index = -1
         self.document: MaskDocument | None = None
@@ -67,6 +69,8 @@ class MaskEditor(QWidget):
         self.resize(1280, 800)
         self.set_index(index)
         self.set_tool("brush")
+        self.canvas.set_brush_size(_saved_brush_size(self.canvas.brush_size))
+        self._show_brush_size(self.canvas.brush_size)
 
     # -- layout and actions -------------------------------------------------------------------
     def _action(self, text: str, slot, keys: Sequence[str | QKeySequence.StandardKey] = ()) -> QAction:  # type: ignore[no-untyped-def]
@@ -93,6 +97,10 @@ class MaskEditor(QWidget):
         self.act_reset = a("Reset to original mask", self.reset_to_original)
         self.act_fit = a("Fit", self.canvas.fit, ["Ctrl+0", "0"])
         self.act_100 = a("100%", self.canvas.zoom_100, ["Ctrl+1", "1"])
+        # Esc closes too, but not as a shortcut: a shortcut would take Esc from an open polygon
+        # (keyPressEvent below gets it only when the canvas's tool did not want it).
+        self.act_close = a("Close editor", lambda: self.close(), ["Ctrl+W"])
+        self.act_close.setToolTip("Close the editor (Esc, Ctrl+W); every change is already saved")
         self.act_overlay = a("Show overlay", lambda on: self.panel.overlay_on.setChecked(on), ["V"])
         self.act_outline = a("Outline only", lambda on: self.panel.outline.setChecked(on), ["O"])
         for act, box in ((self.act_overlay, self.panel.overlay_on), (self.act_outline, self.panel.outline)):
@@ -137,6 +145,8 @@ class MaskEditor(QWidget):
         image.addActions([self.act_prev, self.act_next])
         image.addSeparator()
         image.addActions(list(self.act_status.values()))
+        image.addSeparator()
+        image.addAction(self.act_close)
 
         toolbar = QToolBar()
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -209,7 +219,7 @@ class MaskEditor(QWidget):
         self.canvas.set_document(document, rgb)
         self.group.setActiveStack(document.stack if document else None)  # type: ignore[arg-type]
         self.status_row.problem.setText("; ".join(problems))
-        self._status = get_status(self.project, item.key)
+        self._status = self.store.status(item.key)
         self._refresh()
         self.currentChanged.emit(index, item.key)
 
@@ -264,6 +274,7 @@ class MaskEditor(QWidget):
         self.panel.brush_size.setValue(size)
         self.panel.brush_size.blockSignals(False)
         self.panel.brush_label.setText(f"{size} px")
+        QSettings().setValue(BRUSH_SETTING, size)
 
     def undo(self) -> None:
         if self.canvas.tool is not None:
@@ -340,7 +351,7 @@ class MaskEditor(QWidget):
                 self.correctionSaved.emit(doc.key, doc.mask)
             if doc.edited_since_status and not doc.dirty:
                 doc.edited_since_status = False
-                if get_status(self.project, doc.key) in ("unreviewed", "approved"):
+                if self.store.status(doc.key) in ("unreviewed", "approved"):
                     # An edit makes an image "corrected" (an excluded image stays excluded); the
                     # status follows the bytes on disk, never ahead of them.
                     self._write_status(doc.key, "corrected")
@@ -357,7 +368,7 @@ class MaskEditor(QWidget):
         self._write_status(key, status)
 
     def _write_status(self, key: str, status: str) -> None:
-        set_status(self.project, key, status)
+        self.store.set_status(key, status)
         if key == self.current_key:
             self._status = status
             self.panel.show_status(status)
@@ -407,9 +418,22 @@ class MaskEditor(QWidget):
         super().showEvent(event)
         self.canvas.setFocus()  # Space-to-pan and the tool keys work without a click first
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.close()
+        else:
+            super().keyPressEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.canvas.tool is not None:
             self.canvas.tool.finish()
         self.flush()
         self.closed.emit()
         super().closeEvent(event)
+
+
+def _saved_brush_size(default: int) -> int:
+    try:
+        return int(QSettings().value(BRUSH_SETTING, default))
+    except (TypeError, ValueError):
+        return default

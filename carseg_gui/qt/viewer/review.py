@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ...core.corrections import STATUSES
-from ...core.project import load_state
 from ...core.review import worst_first
+from ...session.store import StateStore
 
 FILTERS = [("all", "All images"), *[(s, s.capitalize()) for s in STATUSES]]
 ORDERS = [("dataset", "Dataset order"), ("worst", "Worst Dice first")]
@@ -21,7 +21,7 @@ BADGES = {"unreviewed": "", "corrected": "✎ corrected", "approved": "✓ appro
 def statuses(project: Path | None) -> dict[str, str]:
     if project is None:
         return {}
-    return {k: v.get("status", "unreviewed") for k, v in load_state(project)["images"].items()}
+    return StateStore(project).statuses()
 
 
 def arrange(
