@@ -60,3 +60,27 @@ def test_brush_size_is_remembered_between_openings(qtbot, tmp_path: Path) -> Non
     assert again.canvas.brush_size == size
     assert again.panel.brush_size.value() == size and again.panel.brush_label.text() == f"{size} px"
     again.close()
+
+
+def test_key_1_zooms_to_100_percent_about_the_mouse(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent
+
+    from tests.qt.test_editor import NONE, mouse, view_pos
+
+    editor = open_editor(qtbot, tmp_path / "project", write_items(tmp_path / "data", n=1, h=1200, w=1800))
+    canvas = editor.canvas
+    assert canvas.zoom() < 0.7  # fitted: the whole photo in the view
+    target = (1400.0, 900.0)  # lower right of the car photo, far from the top-left corner
+    at = view_pos(editor, target)
+    mouse(editor, QEvent.Type.MouseMove, at, NONE, NONE)
+    qtbot.keyClick(canvas, Qt.Key.Key_1)
+    assert canvas.zoom() == 1.0
+    x, y = canvas.scene_pos(at)
+    assert abs(x - target[0]) <= 2 and abs(y - target[1]) <= 2  # the same image point under the mouse
+    # Mouse gone from the view: zooming keeps the middle of the view in place.
+    QApplication.sendEvent(canvas.viewport(), QEvent(QEvent.Type.Leave))
+    middle = canvas.viewport().rect().center()
+    before = canvas.scene_pos(middle)
+    canvas.set_zoom(2.0)
+    after = canvas.scene_pos(middle)
+    assert abs(after[0] - before[0]) <= 1 and abs(after[1] - before[1]) <= 1

@@ -99,7 +99,11 @@ class MaskCanvas(QGraphicsView):
         self._space = False
         self._fitted = True
         self._wheel_brush = 0.0  # trackpads send fractions of a notch: add them up
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self._mouse_at: QPointF | None = None  # the mouse in viewport pixels, None when it is outside
+        # Zoom keeps the image point under the mouse in place (napari, image viewers); set_zoom does
+        # it itself: Qt's AnchorUnderMouse uses the last position QGraphicsView saw, and this view's
+        # own mouseMoveEvent never hands it one, so key 1 jumped to the top-left corner.
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setBackgroundBrush(QColor(45, 45, 48))
@@ -162,11 +166,28 @@ class MaskCanvas(QGraphicsView):
     def zoom(self) -> float:
         return float(self.transform().m11())
 
-    def set_zoom(self, zoom: float) -> None:
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the image point at ``anchor`` (viewport pixels) where it is: by default the
+        point under the mouse, or the middle of the view when the mouse is elsewhere."""
         zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
+        anchor = anchor if anchor is not None else self._zoom_anchor()
+        fixed = self._to_scene(anchor)
         self.setTransform(QTransform.fromScale(zoom, zoom))
+        # Scroll so that ``fixed`` is at ``anchor`` again (the scroll bars clamp at the image's edges).
+        moved = QPointF(self.mapFromScene(fixed)) - anchor
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(moved.x()))
+        v.setValue(v.value() + round(moved.y()))
         self._fitted = False
         self._zoomed()
+
+    def _zoom_anchor(self) -> QPointF:
+        if self._mouse_at is not None and self.viewport().rect().contains(self._mouse_at.toPoint()):
+            return QPointF(self._mouse_at)
+        return QPointF(self.viewport().rect().center())
+
+    def _to_scene(self, viewport_pos: QPointF) -> QPointF:
+        return self.viewportTransform().inverted()[0].map(viewport_pos)
 
     def fit(self) -> None:
         rect = self.scene().sceneRect()
@@ -198,7 +219,7 @@ class MaskCanvas(QGraphicsView):
                 step = max(1, round(self._brush_size * 0.1))
                 self.set_brush_size(self._brush_size + notches * step)
         elif steps:
-            self.set_zoom(self.zoom() * 1.25**steps)
+            self.set_zoom(self.zoom() * 1.25**steps, event.position())
         self._move_cursor(event.position().toPoint())
         event.accept()
 
@@ -221,6 +242,7 @@ class MaskCanvas(QGraphicsView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
+        self._mouse_at = event.position()
         if self._pan_from is not None:
             delta = pos - self._pan_from
             self._pan_from = pos
@@ -272,6 +294,7 @@ class MaskCanvas(QGraphicsView):
             self._cursor.setVisible(bool(self.tool and self.tool.shows_brush))
         elif event.type() == QEvent.Type.Leave:
             self._cursor.hide()
+            self._mouse_at = None
         return super().viewportEvent(event)
 
     def focusOutEvent(self, event) -> None:  # type: ignore[no-untyped-def]
