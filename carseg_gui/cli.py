@@ -111,6 +111,12 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     config.validate()
     project = _project(args)
     run = run_training(Path(args.data), project, config, progress)
+    if run.status == "failed":
+        from .core.imageio import read_json
+
+        error = (read_json(run.folder / "status.json", default={}) or {}).get("error", "see its status.json")
+        print(f"carseg: error: run {run.id} failed: {error}", file=sys.stderr)
+        return 2
     m = run.metrics
     best = f"best epoch {m.get('best_epoch')}, val_dice {m['val_dice']:.4f}" if "val_dice" in m else "no validation"
     print(f"run {run.id} {run.status} (preset {config.preset}): {best}, {m.get('train_s', 0):.0f} s")

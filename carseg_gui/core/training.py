@@ -162,17 +162,23 @@ def _callbacks(
             self.best = np.inf
             self.best_epoch = 0
             self.history: list[dict[str, float]] = []
+            self.diverged: str | None = None  # where the loss stopped being a number (TerminateOnNaN stops there)
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.epoch = epoch
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             info = {"epoch": self.epoch + 1, "epochs": epochs, **_floats(logs)}
+            if not np.isfinite(info.get("loss", 0.0)) and self.diverged is None:
+                self.diverged = f"epoch {self.epoch + 1}, batch {batch + 1}"
             progress(Progress("batch", batch + 1, steps, info=info))
             cancel.check()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values = _floats(logs)
+            if self.diverged is None and not all(np.isfinite(values.get(k, 0.0)) for k in ("loss", monitor)):
+                self.diverged = f"epoch {epoch + 1}"
+                self.model.stop_training = True
             if record_lr:
                 values.setdefault("learning_rate", _current_lr(self.model))
             self.history.append(values)
@@ -189,11 +195,22 @@ def _callbacks(
             cancel.check()
 
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
-    callbacks = [Reporter(), stop]
+    # TerminateOnNaN stops at the first batch whose loss is NaN or infinite; Reporter says where.
+    callbacks = [Reporter(), keras.callbacks.TerminateOnNaN(), stop]
     if plateau:
         # Halve the rate after 2 epochs without improvement, before early stopping gives up.
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=2, min_lr=1e-5))
     return callbacks
+
+
+def diverged_message(config: TrainConfig, where: str) -> str:
+    """What the user reads when the loss stopped being a number: where, and what to change."""
+    return (
+        f"training diverged: the loss became NaN or infinite at {where}, so the run was stopped. "
+        f"Lower the learning rate (--learning-rate, {config.learning_rate:g} here; the presets use 1e-3)"
+        + (" or compute in float32 (--mixed-precision off)" if config.precision != "off" else "")
+        + " and train again."
+    )
 
 
 def _current_lr(model: Any) -> float:
@@ -321,9 +338,13 @@ def train(
         raise
     elapsed = time.perf_counter() - started
     reporter = callbacks[0]
+    if reporter.diverged and status["status"] == "finished":
+        status = {"status": "failed", "error": diverged_message(config, reporter.diverged)}
     if reporter.history:
+        best = _best_metrics(reporter.history, reporter.best_epoch) if reporter.best_epoch else {}
         metrics = {
-            **_best_metrics(reporter.history, reporter.best_epoch),
+            **best,
+            "epochs_run": len(reporter.history),
             "train_s": round(elapsed, 2),
             "train_images": len(train_rows),
             "val_images": len(val_rows),

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from ...core.corrections import load_correction, save_correction
+from ...core.corrections import correction_path, load_correction, save_correction
 from ...core.imageio import read_image, read_mask
 from ...core.masks import BBox, MaskEdit
 from ...core.otsu import otsu_mask
@@ -73,6 +73,8 @@ class MaskDocument(QObject):
         self.revision = 0
         self.saved_revision = 0
         self.edited_since_status = False
+        self.status_before_edit: str | None = None  # what the edits made "corrected" was before
+        self.saved_original = False  # the last save found the original mask again (no correction kept)
         self.problems: list[str] = []
 
     @property
@@ -120,11 +122,19 @@ class MaskDocument(QObject):
         return self.post(binary) if self.post.active else binary
 
     def save(self, project: Path) -> bool:
-        """Write the mask if it changed since the last write; True when something was written."""
+        """Write the mask if it changed since the last write; True when something was written.
+
+        A mask that is the original again (undone back to "Opened", or reset) is no correction: its
+        file is removed, so training, the viewer and the status all see the user's own mask.
+        """
         if not self.dirty:
             return False
         revision = self.revision
-        save_correction(project, self.key, self.mask)
+        self.saved_original = bool(np.array_equal(self.mask, self.original))
+        if self.saved_original:
+            correction_path(project, self.key).unlink(missing_ok=True)
+        else:
+            save_correction(project, self.key, self.mask)
         self.saved_revision = revision
         return True
 

@@ -351,9 +351,15 @@ class MaskEditor(QWidget):
                 self.correctionSaved.emit(doc.key, doc.mask)
             if doc.edited_since_status and not doc.dirty:
                 doc.edited_since_status = False
-                if self.store.status(doc.key) in ("unreviewed", "approved"):
+                status = self.store.status(doc.key)
+                if doc.saved_original:
+                    # Back to the user's own mask: nothing is corrected any more.
+                    if status == "corrected":
+                        self._write_status(doc.key, doc.status_before_edit or "unreviewed")
+                elif status in ("unreviewed", "approved"):
                     # An edit makes an image "corrected" (an excluded image stays excluded); the
                     # status follows the bytes on disk, never ahead of them.
+                    doc.status_before_edit = status
                     self._write_status(doc.key, "corrected")
         self._show_saved()
         return ok

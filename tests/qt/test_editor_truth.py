@@ -1,0 +1,48 @@
+"""What the editor says and keeps matches what happened: undo to the start, the take-prediction tool."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from carseg_gui.core.corrections import corrected_masks, correction_path
+from carseg_gui.session.store import StateStore
+from tests.qt.test_editor import drag, write_items
+from tests.qt.test_editor_keys import open_editor
+
+
+def test_undo_back_to_opened_leaves_no_correction(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    project = tmp_path / "project"
+    editor = open_editor(qtbot, project, write_items(tmp_path / "data", n=1))
+    key, store = editor.current_key, StateStore(project)
+    drag(editor, [(30, 30), (120, 90)])
+    qtbot.waitUntil(lambda: store.status(key) == "corrected")
+    assert correction_path(project, key).exists()
+    assert editor.panel.status.text() == "Corrected"
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # back to "Opened"
+    assert editor.document.stack.index() == 0
+    qtbot.waitUntil(lambda: store.status(key) == "unreviewed")
+    assert not correction_path(project, key).exists()
+    assert corrected_masks(project, store.statuses()) == {}  # training uses the user's own mask
+    assert editor.panel.status.text() == "Unreviewed"
+    assert [h["status"] for h in store.history(key)] == ["corrected", "unreviewed"]
+    # Redo brings the correction back, and an approved image edited and reset is approved again.
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: store.status(key) == "corrected" and correction_path(project, key).exists())
+    saved = correction_path(project, key).read_bytes()
+    assert saved and not np.array_equal(editor.document.mask, editor.document.original)
+    editor.reset_to_original()
+    qtbot.waitUntil(lambda: store.status(key) == "unreviewed")
+    editor.set_status("approved")
+    drag(editor, [(200, 30), (300, 90)])
+    qtbot.waitUntil(lambda: store.status(key) == "corrected")
+    editor.reset_to_original()
+    qtbot.waitUntil(lambda: store.status(key) == "approved")
+    assert not correction_path(project, key).exists()
+    editor.close()
