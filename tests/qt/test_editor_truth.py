@@ -46,3 +46,30 @@ def test_undo_back_to_opened_leaves_no_correction(qtbot, tmp_path: Path) -> None
     qtbot.waitUntil(lambda: store.status(key) == "approved")
     assert not correction_path(project, key).exists()
     editor.close()
+
+
+def test_take_prediction_needs_a_region_and_shows_a_cross_hair(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from tests.qt.test_editor import at_100
+
+    editor = open_editor(qtbot, tmp_path / "project", write_items(tmp_path / "data", n=1))
+    doc, canvas = editor.document, editor.canvas
+    before = doc.mask.copy()
+    at_100(editor)
+    qtbot.keyClick(canvas, Qt.Key.Key_P)
+    assert canvas.tool is editor.tools["take"]
+    QApplication.sendEvent(canvas.viewport(), QEvent(QEvent.Type.Enter))
+    assert canvas._cursor.isVisible() and canvas._cursor.shape_name == "cross"  # a mark where it acts
+    # A straight drag across the disagreement strip: no region, so nothing changes and no step.
+    drag(editor, [(20.0 + i * 10, 150.0) for i in range(37)])
+    assert np.array_equal(doc.mask, before) and doc.stack.count() == 0
+    # A real lasso takes the prediction inside it, as one step.
+    drag(editor, [(0, 0), (100, 0), (200, 0), (200, 150), (200, 299), (100, 299), (0, 299), (0, 150)])
+    assert doc.stack.count() == 1 and not np.array_equal(doc.mask, before)
+    # The tool's tip says what the help says: a region, and Shift+P for everything.
+    assert "region" in editor.act_tools["take"].toolTip() and "Shift+P" in editor.act_tools["take"].toolTip()
+    qtbot.keyClick(canvas, Qt.Key.Key_B)
+    assert canvas._cursor.shape_name == "ring"
+    editor.close()

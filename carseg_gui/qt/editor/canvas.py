@@ -42,35 +42,46 @@ MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
 
 
 class BrushCursor(QGraphicsItem):
-    """The brush outline under the mouse: a white ring inside a dark one, visible on any photo.
+    """The tool's mark under the mouse, visible on any photo (a white line inside a dark one): the
+    brush's outline for the brush and eraser, a cross hair for the point tools (fill, polygons).
 
     Its bounding rect adds the pens' width converted to scene units at the current zoom; with a
     plain QGraphicsEllipseItem and a cosmetic pen, zooming out leaves trails of the ring.
     """
 
+    CROSS_PX = 9  # half the cross hair's arm, in screen pixels whatever the zoom
+
     def __init__(self) -> None:
         super().__init__()
         self.radius = 10.0
         self.zoom = 1.0
+        self.shape_name = "ring"  # or "cross"
         self.setZValue(10)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
-    def set_shape(self, radius: float, zoom: float) -> None:
-        if (radius, zoom) != (self.radius, self.zoom):
+    def set_shape(self, radius: float, zoom: float, shape: str | None = None) -> None:
+        shape = shape or self.shape_name
+        if (radius, zoom, shape) != (self.radius, self.zoom, self.shape_name):
             self.prepareGeometryChange()
-            self.radius, self.zoom = radius, zoom
+            self.radius, self.zoom, self.shape_name = radius, zoom, shape
 
     def boundingRect(self) -> QRectF:
-        r = self.radius + 3.0 / max(self.zoom, 1e-3)
+        zoom = max(self.zoom, 1e-3)
+        r = (self.CROSS_PX if self.shape_name == "cross" else self.radius * zoom) / zoom + 3.0 / zoom
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        arm = self.CROSS_PX / max(self.zoom, 1e-3)
         for colour, width in ((QColor(0, 0, 0, 160), 3.0), (QColor(255, 255, 255), 1.0)):
             pen = QPen(colour, width)
             pen.setCosmetic(True)
             painter.setPen(pen)
-            painter.drawEllipse(QPointF(0, 0), self.radius, self.radius)
+            if self.shape_name == "cross":
+                painter.drawLine(QPointF(-arm, 0), QPointF(arm, 0))
+                painter.drawLine(QPointF(0, -arm), QPointF(0, arm))
+            else:
+                painter.drawEllipse(QPointF(0, 0), self.radius, self.radius)
 
 
 class MaskCanvas(QGraphicsView):
@@ -144,7 +155,8 @@ class MaskCanvas(QGraphicsView):
             self.tool.cancel()
         self.tool = tool
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
-        self._cursor.setVisible(bool(tool and tool.shows_brush and self.underMouse()))
+        self._cursor.set_shape(self.brush_radius, self.zoom(), "ring" if tool and tool.shows_brush else "cross")
+        self._cursor.setVisible(bool(tool and self.underMouse()))
 
     # -- brush --------------------------------------------------------------------------------
     @property
@@ -291,7 +303,7 @@ class MaskCanvas(QGraphicsView):
     def viewportEvent(self, event: QEvent) -> bool:
         # The brush ring only while the mouse is over the image area and a brush tool is on.
         if event.type() == QEvent.Type.Enter:
-            self._cursor.setVisible(bool(self.tool and self.tool.shows_brush))
+            self._cursor.setVisible(self.tool is not None)
         elif event.type() == QEvent.Type.Leave:
             self._cursor.hide()
             self._mouse_at = None

@@ -140,6 +140,7 @@ class PolygonTool(Tool):
 
     CLOSE_PX = 8  # how near the first corner (in screen pixels) a click closes the polygon
     DRAG_PX = 4  # a press that moves this far is a lasso drag, not a click
+    MIN_AREA_PX = 25  # a region smaller than this on screen (a straight drag, a slip) is no region
 
     def __init__(self, canvas: MaskCanvas, name: str, text: str, shortcut: str, tip: str, op: PolygonOp) -> None:
         super().__init__(canvas)
@@ -204,7 +205,8 @@ class PolygonTool(Tool):
     def close(self) -> None:
         points = self._points
         self.cancel()
-        if len(points) >= 3:
+        # A straight drag is a "polygon" of collinear points: it would cut a 1-px line and add a step.
+        if len(points) >= 3 and polygon_area(points) * self.canvas.zoom() ** 2 >= self.MIN_AREA_PX:
             self.document.begin_edit()
             self.commit(self._op(self.document, points), self.text)
 
@@ -240,6 +242,14 @@ class PolygonTool(Tool):
         self._item.setPath(path)
 
 
+def polygon_area(points: list[Point]) -> float:
+    """The area enclosed by a closed polygon (shoelace formula), in square image pixels."""
+    if len(points) < 3:
+        return 0.0
+    xs, ys = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    return float(abs(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))) / 2)
+
+
 def _fill(value: int) -> PolygonOp:
     return lambda doc, points: masks.polygon_fill(doc.mask, points, value)
 
@@ -255,7 +265,7 @@ def _take_prediction(doc: MaskDocument, points: list[Point]) -> MaskEdit:
 
 
 def make_tools(canvas: MaskCanvas) -> list[Tool]:
-    tip = "Draw a region: the prediction replaces the mask inside it"
+    tip = "Take the prediction inside a region: draw a polygon or lasso; Shift+P takes the whole prediction"
     take = PolygonTool(canvas, "take", "Take prediction", "P", tip, _take_prediction)
     take.needs_prediction = True
     return [
