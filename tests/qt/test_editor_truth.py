@@ -73,3 +73,23 @@ def test_take_prediction_needs_a_region_and_shows_a_cross_hair(qtbot, tmp_path: 
     qtbot.keyClick(canvas, Qt.Key.Key_B)
     assert canvas._cursor.shape_name == "ring"
     editor.close()
+
+
+def test_each_dice_names_the_size_it_was_measured_at(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.core.metrics import dice
+    from carseg_gui.qt.viewer.loader import grey_image
+    from carseg_gui.qt.viewer.page_model import FILE, PageModel, RowData
+
+    editor = open_editor(qtbot, tmp_path / "project", write_items(tmp_path / "data", n=1, h=300, w=400))
+    doc = editor.document
+    assert editor.panel.dice.text() == f"{dice(doc.mask, doc.pred):.4f} at 400×300"
+    editor.close()
+    model = PageModel()
+    model.size = 32
+    model.set_rows([RowData(0, 1, "a.jpg", "train/a.jpg", (300, 400))])
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:24, 8:24] = 1
+    model.set_mask(0, grey_image(mask * 255), mask)
+    model.set_prediction(0, mask * 255)
+    text = model.data(model.index(0, FILE))
+    assert "Dice 1.0000 at 32×32" in text

@@ -414,7 +414,11 @@ class MaskEditor(QWidget):
 
     def _show_dice(self) -> None:
         doc = self.document
-        text = "no prediction" if doc is None or doc.pred is None else f"{dice(doc.mask, doc.pred):.4f}"
+        if doc is None or doc.pred is None:
+            text = "no prediction"
+        else:  # at the photo's size: the viewer's thumbnails score at the cache's smaller size
+            h, w = doc.shape
+            text = f"{dice(doc.mask, doc.pred):.4f} at {w}×{h}"
         self.panel.dice.setText(text)
 
     def _show_cursor(self, x: int, y: int) -> None:

@@ -93,6 +93,10 @@ class SidePanel(QWidget):
         row.addWidget(self.threshold_label)
         form.addRow("Threshold", row)
         self.dice = QLabel("–")
+        self.dice.setToolTip(
+            "Dice of the mask against the prediction at this threshold, at the photo's full size. "
+            "The viewer's Dice is measured on its small thumbnails (the cache's size), so it differs a little."
+        )
         form.addRow("Dice", self.dice)
         self.take_all = QPushButton("Take whole prediction")
         form.addRow(self.take_all)

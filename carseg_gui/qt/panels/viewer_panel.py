@@ -280,6 +280,7 @@ class ViewerPanel(QWidget):
             rec = cache.rows[r]
             badge = BADGES.get(self.status_of.get(rec["key"], "unreviewed"), "")
             data.append(RowData(r, n, Path(rec["image"]).name, rec["key"], tuple(rec["orig"]), badge=badge))
+        self.model.size = cache.size
         self.model.set_rows(data)
         if run is not None:
             for r in data:

@@ -71,6 +71,7 @@ class PageModel(QAbstractTableModel):
         super().__init__()
         self.rows: list[RowData] = []
         self._by_row: dict[int, int] = {}
+        self.size = 0  # the cache's side: thumbnails and their Dice are at size x size
 
     def set_rows(self, rows: list[RowData]) -> None:
         self.beginResetModel()
@@ -152,7 +153,9 @@ class PageModel(QAbstractTableModel):
             return r.orig[1] / max(r.orig[0], 1)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == FILE:
-                score = f"\nDice {r.dice:.4f}" if r.dice is not None else ""
+                # At the cache's size: the editor's Dice, at the photo's full size, differs a little.
+                at = f" at {self.size}×{self.size}" if self.size else ""
+                score = f"\nDice {r.dice:.4f}{at}" if r.dice is not None else ""
                 badge = f"\n{r.badge}" if r.badge else ""
                 return f"{r.name}\n#{r.number} · {r.orig[1]}×{r.orig[0]}{score}{badge}"
             if col == PRED and r.pred is None:
