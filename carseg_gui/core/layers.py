@@ -1,4 +1,4 @@
-"""A batch normalisation layer that runs as one fused TensorFlow op.
+"""Batch normalisation for the U-Net: one fused TensorFlow op on TensorFlow, Keras' own layer elsewhere.
 
 Keras 3's BatchNormalization upcasts bfloat16 activations to float32 and normalises with separate
 element-wise ops; on the 2-core CPU that doubled the U-Net's training time (43 vs 18 CPU-ms per
@@ -6,25 +6,71 @@ element-wise ops; on the 2-core CPU that doubled the U-Net's training time (43 v
 parameters stay float32) and cost 24 CPU-ms per image in the same measurement. Same maths: batch
 statistics in training, moving averages for inference.
 
+On another Keras backend (JAX on a GPU server without a TensorFlow build) there is no such op, and
+XLA fuses the element-wise ops itself: the class is then a thin subclass of Keras' BatchNormalization
+under the same registered name, with the same four weights in the same order and the same config, so
+a model saved on one backend loads on the other.
+
 The class is made on first use (TensorFlow is imported inside functions) and registered with Keras,
 so saved models that contain it load once :func:`fused_batch_norm_class` has been called.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from typing import Any
 
 _CLASS: Any = None
 
 
+def load_keras() -> Any:
+    """The keras module on the backend ``KERAS_BACKEND`` names (TensorFlow, the default, imported
+    quietly first so its start-up chatter stays off the terminal)."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" and importlib.util.find_spec("tensorflow"):
+        from .tf_runtime import load
+
+        load()
+    import keras
+
+    return keras
+
+
+def backend() -> str:
+    """The Keras backend in use: 'tensorflow', 'jax', 'torch' or 'numpy'."""
+    return str(load_keras().backend.backend())
+
+
 def fused_batch_norm_class() -> Any:
     global _CLASS
-    if _CLASS is not None:
-        return _CLASS
+    if _CLASS is None:
+        keras = load_keras()
+        if keras.backend.backend() == "tensorflow":
+            _CLASS = _fused_class(keras)
+        else:
+            _CLASS = keras.saving.register_keras_serializable(package="carseg")(portable_batch_norm_class(keras))
+    return _CLASS
+
+
+def portable_batch_norm_class(keras: Any) -> Any:
+    """Keras' BatchNormalization with the fused layer's name, arguments and config (not registered:
+    :func:`fused_batch_norm_class` registers the one class of the process)."""
+
+    class FusedBatchNorm(keras.layers.BatchNormalization):
+        def __init__(self, momentum: float = 0.9, epsilon: float = 1e-3, **kwargs: Any) -> None:
+            super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
+
+        def get_config(self) -> dict[str, Any]:
+            # Only what the fused layer's config holds, so either class can read the other's.
+            return {**keras.layers.Layer.get_config(self), "momentum": self.momentum, "epsilon": self.epsilon}
+
+    return FusedBatchNorm
+
+
+def _fused_class(keras: Any) -> Any:
     from .tf_runtime import load
 
     tf = load()
-    import keras
 
     @keras.saving.register_keras_serializable(package="carseg")
     class FusedBatchNorm(keras.layers.Layer):
@@ -70,5 +116,4 @@ def fused_batch_norm_class() -> Any:
         def get_config(self) -> dict[str, Any]:
             return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
 
-    _CLASS = FusedBatchNorm
-    return _CLASS
+    return FusedBatchNorm

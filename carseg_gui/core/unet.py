@@ -5,6 +5,10 @@ exporter can hand it the cached bytes as they are. ``batch_norm`` puts a BatchNo
 each convolution and its ReLU; ``dropout`` switches the recipe's dropout; ``levels`` sets how many
 times the encoder halves the image (the recipe: 4, so a 128 input meets an 8x8 bottleneck; a 256
 input needs 5 to see the same share of the car at the bottom of the U).
+
+The model, its losses and metrics are written with Keras layers and ``keras.ops`` only, so they run
+on whichever backend ``KERAS_BACKEND`` names; TensorFlow is the default and the only one the
+training pipeline (tf.data, tf.distribute) uses. ``benchmarks/bench_backend.py`` runs it on JAX.
 """
 
 from __future__ import annotations
@@ -30,10 +34,9 @@ def build_unet(
 ) -> Any:
     """The model; ``policy`` is a Keras dtype policy (``mixed_bfloat16`` computes in bfloat16 and
     keeps float32 weights; the output layer stays float32 either way, so loss and sigmoid are exact)."""
-    from .tf_runtime import load
+    from .layers import load_keras
 
-    load()
-    import keras
+    keras = load_keras()
     from keras import layers
 
     previous = keras.mixed_precision.global_policy()
@@ -133,14 +136,16 @@ def make_loss(name: str) -> Any:
 
 
 def compile_unet(model: Any, learning_rate: Any = 1e-3, xla: bool = False, loss: str = "bce") -> Any:
-    """``learning_rate`` may be a float or a Keras LearningRateSchedule."""
+    """``learning_rate`` may be a float or a Keras LearningRateSchedule. ``xla`` chooses on TensorFlow;
+    JAX always compiles (``jax.jit``: without it every op runs eagerly), other backends use Keras' auto."""
     import keras
 
+    name = keras.backend.backend()
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=make_loss(loss),
         metrics=segmentation_metrics(),
-        jit_compile=xla,
+        jit_compile=xla if name == "tensorflow" else True if name == "jax" else "auto",
     )
     return model
 
@@ -154,23 +159,37 @@ def choose_xla(setting: str, device: str) -> bool:
 
 def load_model(path: Any) -> Any:
     """Load a saved run's model for prediction (uncompiled: custom metrics are not needed)."""
-    from .tf_runtime import load
+    from .layers import fused_batch_norm_class, load_keras
 
-    load()
-    import keras
-
-    from .layers import fused_batch_norm_class
-
+    keras = load_keras()
     fused_batch_norm_class()  # registers the layer the "best" preset's models contain
     return keras.saving.load_model(str(path), compile=False)
 
 
 def compute_device() -> str:
-    """'CPU' or the first GPU's name, for the training panel and run records."""
+    """'CPU' or the first GPU's name, for the training panel and run records (on the Keras backend in use)."""
+    from .layers import backend
+
+    name = backend()
+    if name == "jax":
+        import jax
+
+        devices = [d for d in jax.devices() if d.platform == "gpu"]
+        if not devices:
+            return "CPU"
+        return f"GPU: {devices[0].device_kind}" + (f" (+{len(devices) - 1})" if len(devices) > 1 else "")
+    if name == "torch":
+        import torch
+
+        if not torch.cuda.is_available():
+            return "CPU"
+        count = torch.cuda.device_count()
+        return f"GPU: {torch.cuda.get_device_name(0)}" + (f" (+{count - 1})" if count > 1 else "")
+    if name != "tensorflow":
+        return "CPU"
     from .tf_runtime import load
 
     tf = load()
-
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         return "CPU"
