@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,45 @@ class Cache:
         if which == "all":
             return list(range(len(self.rows)))
         raise ValueError(f"unknown set {which!r}")
+
+
+_PIN = ".in-use."
+
+
+@contextmanager
+def generation_in_use(cache: Cache) -> Iterator[None]:
+    """Keep ``cache``'s generation on disk while the block runs (a training streaming from it), however
+    many rebuilds happen meanwhile. The pin names this process, so a crash's pin does not count."""
+    pin = cache._generation() / f"{_PIN}{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    pin.write_bytes(b"")
+    try:
+        yield
+    finally:
+        pin.unlink(missing_ok=True)
+
+
+def _pinned(generation: Path) -> bool:
+    for pin in generation.glob(f"{_PIN}*"):
+        try:
+            pid = int(pin.name[len(_PIN) :].split(".")[0])
+        except ValueError:
+            continue
+        if _alive(pid):
+            return True
+        pin.unlink(missing_ok=True)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there; keep the pin
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _read_rows(path: Path, rows: Rows) -> np.ndarray:
@@ -185,10 +226,11 @@ class CacheWriter:
         }
         previous = read_json(self.folder / "index.json", default={}) or {}
         atomic_write_json(self.folder / "index.json", index)
-        # The generation just replaced stays one more round: a viewer or a running job may still read it.
+        # The generation just replaced stays one more round: a viewer or a running job may still read it;
+        # older ones go unless a running training pinned them (generation_in_use).
         keep = {self.generation, previous.get("generation")}
         for old in self.folder.iterdir():
-            if old.is_dir() and old.name not in keep:
+            if old.is_dir() and old.name not in keep and not _pinned(old):
                 shutil.rmtree(old, ignore_errors=True)
         return Cache(self.folder, index)
 

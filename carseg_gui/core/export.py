@@ -12,6 +12,7 @@ from typing import Any
 from .cache import Cache
 from .imageio import atomic_open, atomic_write_bytes, encode_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
+from .locking import project_lock
 from .postprocess import PostProcess
 from .predict import predict_rows, to_original_size
 from .project import RunInfo
@@ -54,6 +55,24 @@ def export_masks(
     streamed to a temp file and renamed at the end: Carvana's test set has 100,064 images whose RLE
     strings are kilobytes each, too much to hold in memory, and a cancelled export leaves no half CSV.
     """
+    with project_lock(cache.folder.parent.parent, "export", f"masks of run {run.id}"):
+        return _export(cache, run, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post)
+
+
+def _export(
+    cache: Cache,
+    run: RunInfo,
+    model: Any,
+    out: Path,
+    which: str,
+    fmt: str | None,
+    rle: Path | None,
+    threshold: float,
+    overwrite: bool,
+    progress: ProgressFn,
+    cancel: CancelToken | None,
+    post: PostProcess | None,
+) -> ExportSummary:
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose png or gif)")
     if fmt is None and rle is None:

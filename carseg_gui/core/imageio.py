@@ -43,8 +43,9 @@ def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # Text is UTF-8 whatever the locale; a file name that is not UTF-8 goes out as its own bytes.
-        text = {} if "b" in mode else {"encoding": "utf-8", "errors": "surrogateescape", "newline": ""}
-        with os.fdopen(fd, mode, **text) as f:
+        binary = "b" in mode
+        encoding, errors, newline = (None, None, None) if binary else ("utf-8", "surrogateescape", "")
+        with os.fdopen(fd, mode, encoding=encoding, errors=errors, newline=newline) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -22,6 +22,7 @@ from . import dataset as ds
 from .cache import Cache, CacheWriter, file_fingerprint, open_cache
 from .imageio import UnreadableImage, read_gif_mask_small, read_image, read_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
+from .locking import project_lock
 from .otsu import otsu_mask, otsu_small
 
 
@@ -97,10 +98,26 @@ def preprocess(
     """Bring the cache of ``root`` up to date and return it.
 
     ``mask_overrides`` maps a record key to a corrected mask used instead of the original one;
-    ``excluded`` keys stay in the cache but are marked so training leaves them out.
+    ``excluded`` keys stay in the cache but are marked so training leaves them out. Holds the project's
+    lock (:mod:`.locking`): another process writing the project makes this raise ``ProjectBusy``.
     """
+    dataset = ds.scan(root)  # before the lock: a folder that is no dataset gets nothing written into it
+    with project_lock(project, "preprocess"):
+        return _preprocess(dataset, root, project, size, mask_overrides, excluded, workers, progress, cancel)
+
+
+def _preprocess(
+    dataset: ds.Dataset,
+    root: Path,
+    project: Path,
+    size: int,
+    mask_overrides: Mapping[str, Path] | None,
+    excluded: set[str] | None,
+    workers: int | None,
+    progress: ProgressFn,
+    cancel: CancelToken | None,
+) -> Cache:
     cancel = cancel or CancelToken()
-    dataset = ds.scan(root)
     overrides = {key: Path(path).resolve() for key, path in (mask_overrides or {}).items()}
     excluded = excluded or set()
     workers = workers or min(8, os.cpu_count() or 1)

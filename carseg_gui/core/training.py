@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from .cache import Cache
+from .cache import Cache, generation_in_use
 from .distributed import STRATEGIES, custom_fit, is_chief, is_multiworker, make_strategy
 from .imageio import atomic_write_json
 from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress
+from .locking import project_lock
 from .preprocess import preprocess, require_labelled
 from .project import RunInfo, editing_state, new_run_id, read_run
 from .split import grouped_split
@@ -251,12 +252,29 @@ def train(
     cache: Cache | None = None,
 ) -> RunInfo:
     """Preprocess if needed, train, and return the run. A cancelled run is returned, not raised:
-    its folder says "cancelled" and keeps the best model of the epochs that finished."""
+    its folder says "cancelled" and keeps the best model of the epochs that finished.
+
+    Holds the project's lock for the whole run (another writer gets ``ProjectBusy``, and this raises it
+    when one is at work) and pins the cache generation it streams from, so no rebuild deletes it."""
     config = config or TrainConfig()
     config.validate()
     cancel = cancel or CancelToken()
-    if cache is None:
-        cache = preprocess(root, project, config.size, progress=progress, cancel=cancel)
+    with project_lock(project, "train") as lock:
+        if cache is None:
+            cache = preprocess(root, project, config.size, progress=progress, cancel=cancel)
+        with generation_in_use(cache):
+            return _train(root, project, config, progress, cancel, cache, lock)
+
+
+def _train(
+    root: Path,
+    project: Path,
+    config: TrainConfig,
+    progress: ProgressFn,
+    cancel: CancelToken,
+    cache: Cache,
+    lock: Any,
+) -> RunInfo:
     rows = require_labelled(cache)
     groups = [cache.rows[i]["car"] or cache.rows[i]["key"] for i in rows]
     train_rows, val_rows = grouped_split(rows, groups, config.val_split, config.seed)
@@ -274,6 +292,7 @@ def train(
     chief = is_chief() if multiworker else True
     run = Path(project) / "runs" / new_run_id(project) if chief else Path(tempfile.mkdtemp(prefix="carseg-worker-"))
     run.mkdir(parents=True, exist_ok=True)
+    lock.update(f"run {run.name}")
     device = compute_device()
     policy = choose_policy(config.precision, device)
     xla = choose_xla(config.xla, device)
