@@ -30,7 +30,7 @@ from ...core.training import TrainConfig
 from ..controller import Controller
 from ..progress import TrainingClock, duration
 from .curves import CurvesView
-from .runs_list import RunsList, best_dice
+from .runs_list import RunsList, score_words
 
 # (field, label, minimum, maximum, step, suffix, tooltip)
 CPU_BATCHES = 3  # batches timed before the CPU note gives the time per epoch
@@ -305,8 +305,7 @@ class TrainingPanel(QWidget):
 
     def _trained(self, run: RunInfo) -> None:
         m = run.metrics
-        dice = best_dice(run)
-        score = f"best val Dice {dice:.4f} at epoch {m.get('best_epoch')}" if dice is not None else "no score"
+        score = score_words(run, read_json(run.folder / "history.json", default=[]) or []) or "no score"
         took = f" in {duration(m.get('train_s'))}" if m.get("train_s") else ""
         if run.status == "finished":
             text = f"Run {run.id} finished: {score}, {m.get('epochs_run', '?')} epoch(s){took}. It is now active."
@@ -318,7 +317,7 @@ class TrainingPanel(QWidget):
 
     def _compared(self, run: RunInfo, c: dict) -> None:
         """Before/after on the same validation images; going back is choosing the old run as active."""
-        better = "better" if c["dice_after"] >= c["dice_before"] else "worse"
+        better = comparison_word(c["dice_before"], c["dice_after"])
         self.outcome.setText(
             f"{self.outcome.text()}\nOn the same {c['images']} validation images (with your corrections): "
             f"Dice {c['dice_before']:.4f} with run {c['before_run']} → {c['dice_after']:.4f} with run {run.id} "
@@ -350,15 +349,22 @@ class TrainingPanel(QWidget):
         self.curves.set_history(history, run.metrics.get("best_epoch"))
         if run.config.get("device"):
             self.device_label.setText(f"Device: {run.config['device']}")
-        self.outcome.setText(describe_run(run, len(history)))
+        self.outcome.setText(describe_run(run, history))
 
 
-def describe_run(run: RunInfo, epochs_run: int) -> str:
+def describe_run(run: RunInfo, history: list[dict]) -> str:
     """One line about a past run, for the panel when no run is training."""
-    dice, m = best_dice(run), run.metrics
-    score = f"best val Dice {dice:.4f} at epoch {m.get('best_epoch')} of {epochs_run}" if dice is not None else ""
+    m = run.metrics
+    score = score_words(run, history)
+    score = score.replace(f"at epoch {m.get('best_epoch')}", f"at epoch {m.get('best_epoch')} of {len(history)}", 1)
     took = f", {duration(m['train_s'])} of training" if m.get("train_s") else ""
     status = {"running": "interrupted (the app or the computer stopped during training)"}.get(run.status, run.status)
     model = "" if run.has_model else "; no model was saved"
     preset = f" ({run.config['preset']} preset)" if run.config.get("preset") else ""
     return f"Run {run.id}{preset}: {status}{': ' if score else ''}{score}{took}{model}."
+
+
+def comparison_word(before: float, after: float) -> str:
+    """Better, worse or the same, at the four decimals the panel shows (0.0000 → 0.0000 is no change)."""
+    b, a = round(float(before), 4), round(float(after), 4)
+    return "better" if a > b else "worse" if a < b else "no change"
