@@ -3,11 +3,15 @@ what they are, and a comparison of equal numbers is no "better"."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from carseg_gui.core.project import RunInfo
 from carseg_gui.qt.panels.runs_list import COLUMNS, score_words
 from carseg_gui.qt.panels.training_panel import comparison_word, describe_run
+from tests.qt.qt_helpers import open_dataset, set_training, wait_job
 
 
 def test_comparison_word_is_at_the_shown_precision() -> None:
@@ -25,3 +29,33 @@ def test_the_kept_models_score_is_named_and_the_highest_too(tmp_path: Path) -> N
     assert "at epoch 3 of 5" in describe_run(run, history)
     assert score_words(run, [{"val_dice": 0.0004}]).endswith("(lowest val. loss)")  # no higher peak: no extra
     assert "Val Dice at best epoch" in COLUMNS
+
+
+def fake_run(project: Path, run_id: str, epochs: int) -> None:
+    folder = project / "runs" / run_id
+    folder.mkdir(parents=True)
+    history = [{"loss": 9.0 - e, "val_loss": 9.5 - e, "val_dice": 0.1 * e} for e in range(epochs)]
+    files = {"config.json": {"size": 32}, "status.json": {"status": "finished"}, "history.json": history,
+             "metrics.json": {"val_dice": 0.1, "best_epoch": 2}}  # fmt: skip
+    for name, data in files.items():
+        (folder / name).write_text(json.dumps(data))
+
+
+@pytest.mark.slow
+def test_curves_show_the_run_that_just_ran(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    st, panel = window.state, window.training_panel
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    fake_run(st.project, "20000101-000000", epochs=3)
+    st.reload_runs()
+    panel.runs.refresh(select="20000101-000000")
+    assert len(panel.curves.history) == 3  # the old run, selected
+    set_training(window, size=32, epochs=1, batch_size=8, patience=1)
+    assert wait_job(qtbot, window, "train", lambda: panel.train_button.click()) == "succeeded"
+    new = st.runs[-1]
+    assert new.id != "20000101-000000"
+    assert panel.runs.current().id == new.id  # the list selects the run that ran...
+    history = json.loads((new.folder / "history.json").read_text())
+    assert panel.curves.history == history and len(history) == 1  # ...and the curves are its own
+    assert panel.outcome.text().startswith(f"Run {new.id} finished")
+    panel.runs.refresh(select="20000101-000000")  # the user picks the old one: its curves
+    assert len(panel.curves.history) == 3

@@ -109,8 +109,8 @@ class RunsList(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
         layout.addLayout(buttons)
-        self.state.runsChanged.connect(self.refresh)
-        self.state.activeRunChanged.connect(self.refresh)
+        self.state.runsChanged.connect(lambda: self.refresh())
+        self.state.activeRunChanged.connect(lambda: self.refresh())
         self.state.changed.connect(self._update_buttons)
         self._update_buttons()
 
@@ -118,8 +118,9 @@ class RunsList(QWidget):
         item = self.tree.currentItem()
         return self.state.run(item.text(1)) if item else None
 
-    def refresh(self) -> None:
-        keep = self.current().id if self.current() else self.state.active_run
+    def refresh(self, select: str | None = None) -> None:
+        """Rebuild the list, keeping the selected run (or selecting ``select``)."""
+        keep = select or (self.current().id if self.current() else self.state.active_run)
         self.tree.blockSignals(True)
         self.tree.clear()
         training = self.controller.runner.name == "train"

@@ -59,6 +59,7 @@ class TrainingPanel(QWidget):
         self.clock = TrainingClock()
         self.live = False  # curves show the running job (True) or the selected run (False)
         self._listed = False
+        self._runs_before: set[str] = set()  # run ids when training started: the new one is what ran
         self.setObjectName("trainingPanel")
 
         self.spins: dict[str, QSpinBox] = {}
@@ -255,6 +256,7 @@ class TrainingPanel(QWidget):
         if name != "train":
             return
         self.live = True
+        self._runs_before = {r.id for r in self.state.runs}
         self.clock = TrainingClock()
         self.curves.clear()
         self.bar.setValue(0)
@@ -330,7 +332,9 @@ class TrainingPanel(QWidget):
         said = self.outcome.text()  # what _trained wrote; refreshing the list would replace it
         self.live = False
         self.eta_label.setText("Time left –")
-        self.runs.refresh()
+        # The curves keep showing the run that just ran (the list selects it) until the user picks another.
+        new = [r.id for r in self.state.runs if r.id not in self._runs_before]
+        self.runs.refresh(select=new[-1] if new else None)
         if outcome == "failed":
             said = "Training failed: see the message. The run is listed as failed."
         elif outcome == "cancelled" and not said.startswith("Run "):
