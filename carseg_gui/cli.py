@@ -29,6 +29,9 @@ class TerminalProgress:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, p: Progress) -> None:
+        if p.info.get("notice"):  # something the user must know (a damaged cache rebuilt, files skipped)
+            self.close()
+            print(f"carseg: note: {p.info['notice']}", file=sys.stderr)
         if p.stage != self.stage:
             self.close()
             self.stage = p.stage
@@ -64,6 +67,15 @@ def _project(args: argparse.Namespace) -> Path:
     from .core.project import resolve_project
 
     return resolve_project(Path(args.data), Path(args.project) if args.project else None)
+
+
+def _note_broken_runs(project: Path) -> None:
+    """Runs whose files do not read back are skipped by --run latest/active: say which, and why."""
+    from .core.project import list_runs
+
+    for run in list_runs(project):
+        if run.problem:
+            print(f"carseg: note: skipped the broken run {run.id}: {run.problem}", file=sys.stderr)
 
 
 def cmd_sample(args: argparse.Namespace, progress: ProgressFn) -> int:
@@ -129,9 +141,11 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
 
     if not 0 < args.threshold < 1:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    project = _project(args)
+    _note_broken_runs(project)
     summary = predict_to_folder(
         Path(args.data),
-        _project(args),
+        project,
         Path(args.out),
         run=args.run,
         which=args.set,
@@ -165,8 +179,10 @@ def _post(args: argparse.Namespace) -> Any:
 def cmd_evaluate(args: argparse.Namespace, progress: ProgressFn) -> int:
     from .core.workflow import evaluate_dataset
 
+    project = _project(args)
+    _note_broken_runs(project)
     result = evaluate_dataset(
-        Path(args.data), _project(args), run=args.run, progress=progress, tta=_tta(args), post=_post(args)
+        Path(args.data), project, run=args.run, progress=progress, tta=_tta(args), post=_post(args)
     )
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))

@@ -5,12 +5,19 @@
 then replaces index.json, so a crash mid-rebuild leaves the previous cache intact and usable.
 Rows are matched across runs by key and file fingerprint (mtime + size of image and mask), so a
 second run decodes only files that changed.
+
+The cache is derived data, so it is checked before use and rebuilt when it does not check out
+(:func:`inspect_cache`): the index must parse, its rows must match the checksum it holds, and each
+matrix must have the shape and the exact byte size the index records (a truncated ``images.npy``
+would otherwise read as "up to date" and fail inside TensorFlow).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,9 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from .imageio import atomic_write_json, read_json
+from .imageio import CorruptFile, atomic_write_json, read_json
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # version 1 indexes have no checksum; their matrices are still checked
+_GENERATION = re.compile(r"^gen-[0-9a-f]{1,32}$")
 Rows = Sequence[int] | np.ndarray
 
 
@@ -155,13 +164,75 @@ def cache_folder(project: Path, size: int) -> Path:
 
 
 def open_cache(project: Path, size: int) -> Cache | None:
+    """The cache at ``size`` if there is one that checks out, else None (preprocessing rebuilds it)."""
+    return inspect_cache(project, size)[0]
+
+
+def inspect_cache(project: Path, size: int) -> tuple[Cache | None, str | None]:
+    """(cache, None) when it checks out; (None, None) when there is none; (None, what is wrong) when
+    it is damaged, naming the file."""
     folder = cache_folder(project, size)
-    index = read_json(folder / "index.json")
-    if not index or index.get("version") != INDEX_VERSION:
-        return None
-    if not (folder / index["generation"] / "images.npy").exists():
-        return None
-    return Cache(folder, index)
+    path = folder / "index.json"
+    try:
+        index = read_json(path)
+    except CorruptFile as exc:
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"{path}: cannot read ({exc.strerror or exc})"
+    if index is None:
+        return None, None
+    if not isinstance(index, dict) or index.get("version") not in _READABLE_VERSIONS:
+        return None, f"{path}: not an index this version writes"
+    problem = _check_index(folder, index, size)
+    return (None, problem) if problem else (Cache(folder, index), None)
+
+
+def _rows_checksum(rows: Any) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _check_index(folder: Path, index: dict[str, Any], size: int) -> str | None:
+    path = folder / "index.json"
+    rows = index.get("rows")
+    generation = index.get("generation")
+    if index.get("size") != size or not isinstance(rows, list) or not isinstance(generation, str):
+        return f"{path}: damaged (size, rows or generation missing)"
+    if not _GENERATION.match(generation):  # a name, never a path out of the cache folder
+        return f"{path}: damaged (generation {generation!r} is not a generation name)"
+    if "checksum" in index and index["checksum"] != _rows_checksum(rows):
+        return f"{path}: damaged (its rows do not match their checksum)"
+    if index.get("version", 1) >= 2 and "checksum" not in index:
+        return f"{path}: damaged (no checksum)"
+    if not all(isinstance(r, dict) and {"key", "fp", "labelled", "orig"} <= set(r) for r in rows):
+        return f"{path}: damaged (a row lacks its fields)"
+    for name, shape in (("images.npy", (size, size, 3)), ("masks.npy", (size, size))):
+        problem = _check_matrix(folder / generation / name, shape, len(rows), index.get("bytes", {}).get(name))
+        if problem:
+            return problem
+    return None
+
+
+def _check_matrix(path: Path, row_shape: tuple[int, ...], rows: int, recorded: int | None) -> str | None:
+    """The .npy header parses, holds uint8 rows of ``row_shape``, at least ``rows`` of them, and the
+    file has exactly the bytes that header promises (and the index recorded)."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            fmt = np.lib.format
+            read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, fortran, dtype = read(f)
+            offset = f.tell()
+        actual = path.stat().st_size
+    except FileNotFoundError:
+        return f"{path}: missing"
+    except (OSError, ValueError) as exc:
+        return f"{path}: damaged ({exc})"
+    if fortran or dtype != np.uint8 or tuple(shape[1:]) != row_shape or shape[0] < rows:
+        return f"{path}: damaged (holds {shape} {dtype}, expected {rows} rows of {row_shape} uint8)"
+    expected = offset + int(np.prod(shape))
+    if actual != expected or (recorded is not None and actual != recorded):
+        return f"{path}: damaged ({actual} bytes, expected {expected}: truncated or overwritten)"
+    return None
 
 
 def dataset_fingerprint(rows: list[dict[str, Any]], size: int) -> str:
@@ -221,10 +292,15 @@ class CacheWriter:
             "root": str(root),
             "generation": self.generation,
             "rows": rows,
+            "checksum": _rows_checksum(rows),
+            "bytes": {name: (self.path / name).stat().st_size for name in ("images.npy", "masks.npy")},
             "problems": problems,
             "fingerprint": dataset_fingerprint(rows, self.size),
         }
-        previous = read_json(self.folder / "index.json", default={}) or {}
+        try:
+            previous = read_json(self.folder / "index.json", default={}) or {}
+        except CorruptFile:
+            previous = {}  # damaged: the generation it named is not worth keeping
         atomic_write_json(self.folder / "index.json", index)
         # The generation just replaced stays one more round: a viewer or a running job may still read it;
         # older ones go unless a running training pinned them (generation_in_use).

@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .jobs import InputError
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".bmp")
 _JPEG = (".jpg", ".jpeg")
 _REDUCED_FLAGS = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
@@ -78,11 +80,22 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+class CorruptFile(InputError):
+    """A file the app wrote that no longer reads back (truncated, overwritten, random bytes): the message
+    names it. Derived files (the cache) are rebuilt; a run with one is listed as broken and skipped."""
+
+
 def read_json(path: Path, default: Any = None) -> Any:
+    """The file's JSON, ``default`` when it does not exist; :class:`CorruptFile` naming it when it is no JSON."""
     try:
-        return json.loads(Path(path).read_text())
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         return default
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        why = "empty" if not data.strip() else f"not valid JSON: {str(exc).split(':')[0]}"
+        raise CorruptFile(f"{path}: damaged ({why})") from exc
 
 
 def image_size(path: Path) -> tuple[int, int]:

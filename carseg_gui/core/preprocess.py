@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from . import dataset as ds
-from .cache import Cache, CacheWriter, file_fingerprint, open_cache
+from .cache import Cache, CacheWriter, file_fingerprint, inspect_cache
 from .imageio import UnreadableImage, read_gif_mask_small, read_image, read_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from .locking import project_lock
@@ -121,7 +121,9 @@ def _preprocess(
     overrides = {key: Path(path).resolve() for key, path in (mask_overrides or {}).items()}
     excluded = excluded or set()
     workers = workers or min(8, os.cpu_count() or 1)
-    old = open_cache(project, size)
+    old, damage = inspect_cache(project, size)
+    if damage:  # derived data: rebuilt from the dataset, and the user told which file was damaged
+        progress(Progress("preprocess", 0, len(dataset.records), info={"notice": f"{damage}; rebuilding the cache"}))
     old_rows = {r["key"]: (i, r) for i, r in enumerate(old.rows)} if old else {}
 
     plan: list[tuple[ds.Record, Path | None, str]] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .imageio import atomic_write_json, read_json
+from .imageio import CorruptFile, atomic_write_json, read_json
 from .jobs import InputError
 
 STATE_VERSION = 1
@@ -71,9 +71,10 @@ def editing_state(project: Path) -> Iterator[dict[str, Any]]:
 class RunInfo:
     id: str
     folder: Path
-    status: str  # running, finished, cancelled, failed
+    status: str  # running, finished, cancelled, failed, broken (a file of the run does not read back)
     config: dict[str, Any]
     metrics: dict[str, Any]
+    problem: str | None = None  # for a broken run: which file and what is wrong with it
 
     @property
     def model_path(self) -> Path:
@@ -95,15 +96,27 @@ def new_run_id(project: Path) -> str:
 
 
 def read_run(folder: Path) -> RunInfo:
+    """The run as its files say; a damaged file makes it a "broken" run whose ``problem`` names the file
+    (listed, never used, and never a reason for the other runs to fail)."""
     folder = Path(folder)
-    status = read_json(folder / "status.json", default={}) or {}
-    return RunInfo(
-        id=folder.name,
-        folder=folder,
-        status=status.get("status", "unknown"),
-        config=read_json(folder / "config.json", default={}) or {},
-        metrics=read_json(folder / "metrics.json", default={}) or {},
-    )
+    parts: dict[str, dict[str, Any]] = {}
+    for name in ("status", "config", "metrics"):
+        path = folder / f"{name}.json"
+        try:
+            value = read_json(path, default={}) or {}
+        except CorruptFile as exc:
+            return _broken(folder, str(exc))
+        except OSError as exc:
+            return _broken(folder, f"{path}: cannot read ({exc.strerror or exc})")
+        if not isinstance(value, dict):
+            return _broken(folder, f"{path}: damaged (not a JSON object)")
+        parts[name] = value
+    status = parts["status"].get("status", "unknown")
+    return RunInfo(folder.name, folder, str(status), parts["config"], parts["metrics"])
+
+
+def _broken(folder: Path, problem: str) -> RunInfo:
+    return RunInfo(folder.name, folder, "broken", {}, {}, problem=problem)
 
 
 def list_runs(project: Path) -> list[RunInfo]:
@@ -122,14 +135,18 @@ def find_run(project: Path, which: str | None = "active") -> RunInfo:
         if not (folder / "config.json").exists():
             raise InputError(f"run {which!r} not found in {Path(project) / 'runs'}")
         run = read_run(folder)
+        if run.problem:
+            raise InputError(f"run {run.id} is broken: {run.problem}; pass another --run, or delete {folder}")
         if not run.has_model:
             raise InputError(f"run {run.id} has no saved model ({run.status} before its first epoch ended)")
         return run
     if which == "active":
         active = load_state(project).get("active_run")
         if active and (Path(project) / "runs" / active / "model.keras").exists():
-            return read_run(Path(project) / "runs" / active)
-    with_model = [r for r in list_runs(project) if r.has_model]
+            chosen = read_run(Path(project) / "runs" / active)
+            if not chosen.problem:
+                return chosen
+    with_model = [r for r in list_runs(project) if r.has_model and not r.problem]
     if not with_model:
         raise InputError(f"no trained run in {Path(project) / 'runs'}; run `carseg train` first")
     return with_model[-1]

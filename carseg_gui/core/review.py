@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .cache import Cache
-from .imageio import atomic_write_json, read_json
+from .imageio import CorruptFile, atomic_write_json, read_json
 from .jobs import CancelToken, Progress, ProgressFn, no_progress
 from .metrics import dice
 from .postprocess import PostProcess
@@ -35,8 +35,11 @@ def review_scores(
     path = run.folder / "review.json"
     post = PostProcess.from_config(run.config)
     stamp = {"fingerprint": cache.fingerprint, "threshold": threshold, "post": [post.keep_largest, post.fill_holes]}
-    cached = read_json(path, default=None) or {}
-    if all(cached.get(k) == v for k, v in stamp.items()):
+    try:
+        cached = read_json(path, default=None) or {}
+    except CorruptFile:
+        cached = {}  # a score cache: computed again
+    if isinstance(cached, dict) and all(cached.get(k) == v for k, v in stamp.items()):
         return dict(cached["dice"])
     rows = [i for i, r in enumerate(cache.rows) if r["labelled"]]
     masks = cache.masks()
