@@ -59,3 +59,26 @@ def test_curves_show_the_run_that_just_ran(qtbot, window, sample: Path) -> None:
     assert panel.outcome.text().startswith(f"Run {new.id} finished")
     panel.runs.refresh(select="20000101-000000")  # the user picks the old one: its curves
     assert len(panel.curves.history) == 3
+
+
+def test_chart_axes_follow_the_data_and_legends_cover_nothing(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.qt.panels.curves import CurvesView, epoch_axis, loss_decades
+
+    assert epoch_axis(0) == (0.5, 5.5, 1) and epoch_axis(1) == (0.5, 5.5, 1)  # not 0.6-1.4
+    assert epoch_axis(50) == (0.5, 50.5, 5) and epoch_axis(12)[2] == 2
+    assert loss_decades([]) == (-2.0, 0.0)  # an empty chart: 0.01-1, not 2-9
+    assert loss_decades([0.31, 0.05]) == (-2.0, 0.0) and loss_decades([0.5]) == (-1.0, 0.0)
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(900, 320)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_history([{"loss": 0.5, "val_loss": 0.6, "dice": 0.2, "val_dice": 0.0004}], best_epoch=1)
+    (x0, x1), (y0, y1) = view.loss_plot.getViewBox().viewRange()
+    assert (round(x0, 2), round(x1, 2)) == (0.5, 5.5) and (round(y0, 2), round(y1, 2)) == (-1.0, 0.0)
+    for plot in (view.loss_plot, view.score_plot):  # the legends are laid out under the plots
+        legends = [i for i in plot.getPlotItem().childItems() if type(i).__name__ == "LegendItem"]
+        assert legends and all(legend.parentItem() is not plot.getViewBox() for legend in legends)
+        qtbot.waitUntil(lambda legend=legends[0]: legend.pos().y() > 0)  # laid out
+        box, legend = plot.getViewBox().sceneBoundingRect(), legends[0].sceneBoundingRect()
+        assert legend.top() >= box.bottom()
