@@ -130,58 +130,62 @@ def _preprocess(
     for rec in dataset.records:
         mask = overrides.get(rec.key, rec.mask)
         plan.append((rec, mask, file_fingerprint(rec.image, mask)))
-    reuse = {
-        rec.key: old_rows[rec.key][0]
-        for rec, _, fp in plan
-        if rec.key in old_rows and old_rows[rec.key][1]["fp"] == fp and old_rows[rec.key][1]["usable"]
-    }
-    todo = [(rec.image, mask) for rec, mask, _ in plan if rec.key not in reuse]
+    old_problems = {p["path"] for p in old.problems} if old else set()
+    reuse: dict[str, int] = {}
+    rechecked: dict[str, Decoded] = {}
+    for rec, mask, fp in plan:
+        prev = old_rows.get(rec.key)
+        # A file that had a problem last time is decoded again every time: a fix can keep its mtime and
+        # size (chmod, cp -p), and the problem must stay listed for as long as it lasts.
+        if prev is None:
+            if str(rec.image) in old_problems:
+                rechecked[rec.key] = decode_pair(rec.image, mask, size)
+        elif prev[1]["fp"] == fp and prev[1]["usable"]:
+            if _had_mask_problem(prev[1]):
+                rechecked[rec.key] = decode_pair(rec.image, mask, size)
+            else:
+                reuse[rec.key] = prev[0]
+    todo = [(rec.image, mask) for rec, mask, _ in plan if rec.key not in reuse and rec.key not in rechecked]
 
-    problems = [{"path": p.path, "reason": p.reason} for p in dataset.problems]
-    if old is not None and _unchanged(old, plan, reuse, excluded, overrides, problems):
-        progress(Progress("preprocess", len(plan), len(plan), "cache up to date"))
-        return old
+    scan_problems = [{"path": p.path, "reason": p.reason} for p in dataset.problems]
+    if old is not None and not todo:
+        rows: list[dict[str, Any]] = []
+        problems: list[dict[str, str]] = []
+        for rec, mask, fp in plan:
+            base = _base_row(rec, mask, fp, excluded, overrides)
+            if rec.key in reuse:
+                rows.append(_reused(base, old_rows[rec.key][1]))
+            else:
+                row, found = _outcome(base, rechecked[rec.key])
+                rows.extend([row] if row else [])
+                problems.extend(found)
+        if rows == old.rows and scan_problems + problems == old.problems:
+            progress(Progress("preprocess", len(plan), len(plan), "cache up to date"))
+            return old
     total = len(plan)
-    progress(Progress("preprocess", 0, total, f"{len(reuse)} unchanged, {len(todo)} to decode"))
+    progress(Progress("preprocess", 0, total, f"{len(reuse)} unchanged, {len(todo) + len(rechecked)} to decode"))
     start = time.perf_counter()
     # One row per record at most; rows of unusable images stay unused at the tail (never indexed).
     writer = CacheWriter(project, size, total, f"gen-{uuid.uuid4().hex[:8]}")
-    rows: list[dict[str, Any]] = []
+    rows, problems = [], list(scan_problems)
     decoded_count = 0
     try:
         decoded = _decode_all(todo, size, workers, cancel)
         for done, (rec, mask, fp) in enumerate(plan, start=1):
-            row: dict[str, Any] = {
-                "key": rec.key,
-                "image": str(rec.image),
-                "mask": str(mask) if mask else None,
-                "split": rec.split,
-                "car": rec.car,
-                "view": rec.view,
-                "fp": fp,
-                "excluded": rec.key in excluded,
-                "corrected": rec.key in overrides,
-            }
+            base = _base_row(rec, mask, fp, excluded, overrides)
             if rec.key in reuse:
-                i, prev = old_rows[rec.key]
+                i = old_rows[rec.key][0]
                 assert old is not None
-                n = len(rows)
-                writer.put(n, old.read_images([i])[0], old.read_masks([i])[0])
-                row.update(orig=prev["orig"], labelled=prev["labelled"], usable=True)
-                rows.append(row)
+                writer.put(len(rows), old.read_images([i])[0], old.read_masks([i])[0])
+                rows.append(_reused(base, old_rows[rec.key][1]))
             else:
-                d = next(decoded)
+                d = rechecked[rec.key] if rec.key in rechecked else next(decoded)
                 decoded_count += 1
-                if d.problem:
-                    problems.append({"path": str(rec.image), "reason": d.problem})
-                else:
-                    if d.mask_problem:
-                        reason = f"{d.mask_problem}; image used unlabelled"
-                        problems.append({"path": d.mask_path or "", "reason": reason})
-                    n = len(rows)
+                row, found = _outcome(base, d)
+                problems.extend(found)
+                if row is not None:
                     assert d.image is not None
-                    writer.put(n, d.image, d.mask)
-                    row.update(orig=list(d.orig), labelled=d.mask is not None, usable=True)
+                    writer.put(len(rows), d.image, d.mask)
                     rows.append(row)
             if done % 8 == 0 or done == total:
                 rate = decoded_count / max(time.perf_counter() - start, 1e-6)
@@ -197,28 +201,39 @@ def _preprocess(
     return cache
 
 
-def _unchanged(
-    old: Cache,
-    plan: list[tuple[ds.Record, Path | None, str]],
-    reuse: dict[str, int],
-    excluded: set[str],
-    overrides: dict[str, Path],
-    scan_problems: list[dict[str, str]],
-) -> bool:
-    """True when a rebuild would write the same rows: then the current generation is kept as it is."""
-    if len(reuse) != len(plan) or len(old.rows) != len(plan):
-        return False
-    for (rec, mask, _), row in zip(plan, old.rows, strict=True):
-        if row["key"] != rec.key or row.get("excluded") != (rec.key in excluded):
-            return False
-        # The same files under another path (a moved dataset, an index from before paths were absolute).
-        if row["image"] != str(rec.image) or row["mask"] != (str(mask) if mask else None):
-            return False
-        if row.get("corrected") != (rec.key in overrides):
-            return False
-    # Problems of decoding are in the index too; any new scan-time problem means a rebuild.
-    old_scan = [p for p in old.problems if p in scan_problems]
-    return len(old_scan) == len(scan_problems)
+def _had_mask_problem(row: dict[str, Any]) -> bool:
+    """A row with a mask that is not labelled: its mask could not be used last time."""
+    return bool(row.get("mask")) and not row["labelled"]
+
+
+def _base_row(
+    rec: ds.Record, mask: Path | None, fp: str, excluded: set[str], overrides: Mapping[str, Path]
+) -> dict[str, Any]:
+    return {
+        "key": rec.key,
+        "image": str(rec.image),
+        "mask": str(mask) if mask else None,
+        "split": rec.split,
+        "car": rec.car,
+        "view": rec.view,
+        "fp": fp,
+        "excluded": rec.key in excluded,
+        "corrected": rec.key in overrides,
+    }
+
+
+def _reused(base: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
+    return {**base, "orig": prev["orig"], "labelled": prev["labelled"], "usable": True}
+
+
+def _outcome(base: dict[str, Any], d: Decoded) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
+    """The row a decode gives (None for an unusable image) and the problems it found."""
+    if d.problem:
+        return None, [{"path": base["image"], "reason": d.problem}]
+    row = {**base, "orig": list(d.orig), "labelled": d.mask is not None, "usable": True}
+    if d.mask_problem:
+        return row, [{"path": d.mask_path or "", "reason": f"{d.mask_problem}; image used unlabelled"}]
+    return row, []
 
 
 def require_labelled(cache: Cache) -> list[int]:
