@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from ...core.otsu import otsu_mask
 from ..controller import Controller
 from ..viewer.loader import PageLoader, PageRequest, grey_image
 from ..viewer.page_model import FILE, MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, ThumbDelegate
+from ..viewer.paging import Paging
 from ..viewer.review import BADGES, FILTERS, ORDERS, arrange, statuses
 from ..workers import ServiceThread
 from .choices import choice_box
@@ -44,9 +44,8 @@ class ViewerPanel(QWidget):
         self.setObjectName("viewerPanel")
         self.store = PredictionStore()
         self.model = PageModel()
-        self.page_size = PAGE_SIZE
+        self.paging = Paging(PAGE_SIZE)  # which positions of rows() are on screen
         self.gen = 0
-        self.page = 0
         self.which = "train"
         self._rows_cache: tuple[tuple, list[int]] | None = None
         self.status_of: dict[str, str] = {}
@@ -67,10 +66,10 @@ class ViewerPanel(QWidget):
         self.first_b, self.prev_b = QPushButton("First"), QPushButton("Previous")
         self.next_b, self.last_b = QPushButton("Next"), QPushButton("Last")
         self.random_b = QPushButton("Random")
-        self.first_b.clicked.connect(lambda: self.show_page(0))
+        self.first_b.clicked.connect(lambda: self.show_at(self.paging.first()))
         self.prev_b.clicked.connect(self.previous_page)
         self.next_b.clicked.connect(self.next_page)
-        self.last_b.clicked.connect(lambda: self.show_page(self.page_count() - 1))
+        self.last_b.clicked.connect(lambda: self.show_at(self.paging.last()))
         self.random_b.clicked.connect(self.random_page)
         self.prev_b.setToolTip("Previous page (PageUp)")
         self.next_b.setToolTip("Next page (PageDown)")
@@ -92,7 +91,7 @@ class ViewerPanel(QWidget):
             "Worst Dice first: the images whose mask and prediction disagree most come first; work down "
             "this review queue and correct them (double-click or Enter opens the editor)"
         )
-        self.show_box.currentIndexChanged.connect(lambda _i: self.reload())
+        self.show_box.currentIndexChanged.connect(lambda _i: self.reload(first=True))  # a new list: from its start
         self.order_box.currentIndexChanged.connect(lambda _i: self._order_changed())
         nav = QHBoxLayout()
         nav.addWidget(self.set_box)
@@ -177,11 +176,11 @@ class ViewerPanel(QWidget):
         wants_scores = self.order_box.currentData() == "worst" and run is not None and run.id not in self.scores
         if wants_scores and self.controller.review():
             self.info.setText("Scoring every labelled image for the review queue…")
-        self.reload()
+        self.reload(first=True)  # the queue starts at its first (worst) image, not where the old order was
 
     def _reviewed(self, run_id: str, scores: dict) -> None:
         self.scores[run_id] = dict(scores)
-        self.reload()
+        self.reload(first=self.order_box.currentData() == "worst")
 
     def refresh_statuses(self) -> None:
         """The editor changed a status or saved a correction: badges and the filter follow."""
@@ -207,13 +206,29 @@ class ViewerPanel(QWidget):
         rows = self.rows()
         if row not in rows:
             return
-        position = rows.index(row)
-        self.show_page(position // self.page_size)
-        self.table.selectRow(position % self.page_size)
-        self.table.scrollTo(self.model.index(position % self.page_size, 0))
+        self._select_position(rows.index(row))
+
+    def _select_position(self, position: int) -> None:
+        self.show_at(self.paging.holding(position))
+        self.table.selectRow(position - self.paging.start)
+        self.table.scrollTo(self.model.index(position - self.paging.start, 0))
+
+    # The aligned page of 50, for the page box, the keys and the tests; ``paging`` holds the start.
+    @property
+    def page_size(self) -> int:
+        return self.paging.size
+
+    @page_size.setter
+    def page_size(self, size: int) -> None:
+        self.paging.size = size
+
+    @property
+    def page(self) -> int:
+        return self.paging.page
 
     def page_count(self) -> int:
-        return max(1, -(-len(self.rows()) // self.page_size))
+        self.paging.set_total(len(self.rows()))
+        return self.paging.pages
 
     def set_set(self, which: str) -> None:
         if which != self.which:
@@ -222,15 +237,15 @@ class ViewerPanel(QWidget):
             self.show_page(0, force=True)  # page 0 of another set: not the page on screen
 
     def next_page(self) -> None:
-        self.show_page(min(self.page + 1, self.page_count() - 1))
+        self.show_at(self.paging.next())
 
     def previous_page(self) -> None:
-        self.show_page(max(self.page - 1, 0))
+        self.show_at(self.paging.previous())
 
     def random_page(self) -> None:
-        n = self.page_count()
-        choices = [p for p in range(n) if p != self.page] or [0]
-        self.show_page(random.choice(choices))
+        """The recipe's view: 50 sequential images from a random start (not a page boundary)."""
+        self.paging.set_total(len(self.rows()))
+        self.show_at(self.paging.random())
 
     def go_to(self, text: str) -> bool:
         text = text.strip()
@@ -249,34 +264,40 @@ class ViewerPanel(QWidget):
             if position < 0:
                 self.info.setText(f"No image named like “{text}” in this set")
                 return False
-        self.show_page(position // self.page_size)
-        self.table.selectRow(position % self.page_size)
-        self.table.scrollTo(self.model.index(position % self.page_size, 0))
+        self._select_position(position)
         return True
 
-    def reload(self) -> None:
-        """Show the current page again: the cache, the active run or the set changed."""
+    def reload(self, first: bool = False) -> None:
+        """Show the current images again (the cache, the active run or the set changed), or the
+        list's first ones (``first``: a new filter or order is a new list)."""
         self._cache = self.state.view_cache()
         self._rows_cache = None
         self.status_of = statuses(self.state.project)
-        self.show_page(self.page, force=True)
+        self.show_at(0 if first else self.paging.start, force=True)
 
     def show_page(self, page: int, force: bool = False) -> None:
+        """Show aligned page ``page`` (0-based): images page*50+1 to page*50+50."""
+        self.page_count()
+        self.show_at(self.paging.page_start(page), force)
+
+    def show_at(self, start: int, force: bool = False) -> None:
+        """Show the images from position ``start`` of the list (0-based)."""
         cache = self._cache
         if cache is None:
             self._show_empty()
             return
         rows = self.rows()
-        page = max(0, min(page, self.page_count() - 1))
-        if page == self.page and not force and self.model.rows:
+        self.paging.set_total(len(rows))
+        start = self.paging.clamp(start)
+        if start == self.paging.start and not force and self.model.rows:
             return
-        self.page = page
+        self.paging.start = start
         self.stack.setCurrentWidget(self.table)
-        chunk = rows[page * self.page_size : (page + 1) * self.page_size]
+        chunk = rows[self.paging.start : self.paging.stop]
         run = self.state.active()
         stamp = self._stamp(run)
         data = []
-        for n, r in enumerate(chunk, start=page * self.page_size + 1):
+        for n, r in enumerate(chunk, start=self.paging.start + 1):
             rec = cache.rows[r]
             badge = BADGES.get(self.status_of.get(rec["key"], "unreviewed"), "")
             data.append(RowData(r, n, Path(rec["image"]).name, rec["key"], tuple(rec["orig"]), badge=badge))
@@ -358,10 +379,8 @@ class ViewerPanel(QWidget):
 
     # ----- display
     def _describe(self, run: object, missing: tuple) -> None:
-        n = len(self.rows())
-        first = self.page * self.page_size + 1
-        last = min(n, first + self.page_size - 1)
-        images = f"Images {first}–{last} of {n} at {self._cache.size}×{self._cache.size}" if self._cache else ""
+        self.paging.set_total(len(self.rows()))
+        images = f"{self.paging.label()} at {self._cache.size}×{self._cache.size}" if self._cache else ""
         if run is None:
             why = self.state.why_not("predict") or ""
             self.info.setText(f"{images} · no predictions: {why}")
@@ -391,9 +410,9 @@ class ViewerPanel(QWidget):
         self.page_spin.setValue(self.page + 1)
         self.page_spin.blockSignals(False)
         self.page_total.setText(f"of {n}" if has else "of –")
-        for button, on in ((self.first_b, self.page > 0), (self.prev_b, self.page > 0),
-                           (self.next_b, self.page < n - 1), (self.last_b, self.page < n - 1),
-                           (self.random_b, n > 1)):  # fmt: skip
+        at_first, at_last = self.paging.at_first, self.paging.at_last
+        for button, on in ((self.first_b, not at_first), (self.prev_b, not at_first), (self.next_b, not at_last),
+                           (self.last_b, not at_last), (self.random_b, n > 1)):  # fmt: skip
             button.setEnabled(has and on)
         for w in (self.page_spin, self.goto, self.set_box):
             w.setEnabled(has or w is self.set_box)
@@ -407,7 +426,7 @@ class ViewerPanel(QWidget):
         self.set_box.setCurrentIndex(max(0, self.set_box.findData(self.which)))
         self.set_box.blockSignals(False)
         self.table.setColumnHidden(MASK, self.which == "test")
-        self.page = int(saved.get("page", 0) or 0)
+        self.paging.start = int(saved.get("page", 0) or 0) * self.paging.size
         self.store = PredictionStore()
         self.reload()
 
