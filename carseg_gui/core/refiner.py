@@ -58,7 +58,14 @@ def build_refiner(size: int = INPUT_SIZE, filters: int = 16, levels: int = 4, po
         for level in reversed(range(levels)):
             x = layers.Conv2DTranspose(filters * 2**level, 2, strides=2, padding="same")(x)
             x = block(layers.concatenate([x, skips[level]]), filters * 2**level)
-        outputs = layers.Conv2D(1, 1, activation="sigmoid", name="mask", dtype="float32")(x)
+        # The answer starts as the current mask: the last convolution (zero at first) adds a correction to a
+        # fixed logit of +-5 from the mask channel, so an early model leaves the mask as it is instead of
+        # scrambling the crop, and training only has to learn where to change it.
+        delta = layers.Conv2D(1, 1, kernel_initializer="zeros", name="correction", dtype="float32")(x)
+        prior = layers.Rescaling(10.0, offset=-5.0, name="mask_logit", dtype="float32")(inputs[..., 3:4])
+        outputs = layers.Activation("sigmoid", name="mask", dtype="float32")(
+            layers.Add(dtype="float32")([delta, prior])
+        )
         return keras.Model(inputs, outputs, name=f"refiner{size}_f{filters}_l{levels}")
     finally:
         keras.mixed_precision.set_global_policy(previous)
@@ -143,6 +150,8 @@ def load_refiner(folder: Path) -> Refiner:
     folder = Path(folder)
     try:
         config = read_json(folder / "config.json", default=None)
+    except InputError as exc:  # imageio.CorruptFile: names the file and what is wrong with it
+        raise InputError(f"{exc}; train the click refiner again") from exc
     except (ValueError, OSError) as exc:
         raise InputError(f"{folder / 'config.json'}: cannot be read ({exc}); train the click refiner again") from exc
     if not isinstance(config, dict):

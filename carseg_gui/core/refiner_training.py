@@ -40,7 +40,7 @@ class RefinerConfig:
     epochs: int = 4
     samples_per_image: int = 4  # samples per labelled image and epoch
     batch_size: int = 8
-    filters: int = 16
+    filters: int = 8  # 16 costs 2.3x the time per step and 3x per click (bench_clicks.py)
     levels: int = 4
     learning_rate: float = 1e-3
     input_size: int = INPUT_SIZE  # the model's input; a larger crop is shrunk to it
@@ -84,23 +84,33 @@ def degrade(rng: np.random.Generator, truth: np.ndarray) -> np.ndarray:
     return out
 
 
-def training_click(rng: np.random.Generator, truth: np.ndarray, mask: np.ndarray) -> Click | None:
-    """A simulated click in one of the three largest error regions (weighted by area), at its interior
-    point; None when the mask is right."""
-    candidates = []
+def error_clicks(truth: np.ndarray, mask: np.ndarray, top: int = 3) -> list[tuple[Click, int]]:
+    """(click, area) at the interior point of each of the ``top`` largest error regions (missed and false
+    parts apart), largest first; empty when the mask is right."""
+    regions = []
     for error, positive in ((truth > mask, True), (mask > truth, False)):
         n, labels, stats, _ = cv2.connectedComponentsWithStats(error.astype(np.uint8), connectivity=8)
-        for label in range(1, n):
-            candidates.append((int(stats[label, cv2.CC_STAT_AREA]), label, positive, labels, stats))
+        regions += [(int(stats[k, cv2.CC_STAT_AREA]), k, positive, labels, stats) for k in range(1, n)]
+    regions.sort(key=lambda r: -r[0])
+    out = []
+    for area, label, positive, labels, stats in regions[:top]:
+        x0, y0, w, h = (int(v) for v in stats[label, :4])
+        y, x, _ = interior_point(labels[y0 : y0 + h, x0 : x0 + w] == label)
+        out.append((Click(y0 + y, x0 + x, positive), area))
+    return out
+
+
+def training_click(rng: np.random.Generator, candidates: list[tuple[Click, int]], truth: np.ndarray) -> Click:
+    """One of the candidate clicks, weighted by the area of its region (so the model sees small errors
+    too); a confirming click on the car when the mask has no error."""
     if not candidates:
-        return None
-    candidates.sort(key=lambda c: -c[0])
-    top = candidates[:3]
-    area = np.array([c[0] for c in top], np.float64)
-    _, label, positive, labels, stats = top[int(rng.choice(len(top), p=area / area.sum()))]
-    x0, y0, w, h = (int(v) for v in stats[label, :4])
-    y, x, _ = interior_point(labels[y0 : y0 + h, x0 : x0 + w] == label)
-    return Click(y0 + y, x0 + x, positive)
+        ys, xs = np.nonzero(truth)
+        if not len(ys):
+            return Click(truth.shape[0] // 2, truth.shape[1] // 2, False)
+        k = int(rng.integers(len(ys)))
+        return Click(int(ys[k]), int(xs[k]), True)
+    area = np.array([a for _, a in candidates], np.float64)
+    return candidates[int(rng.choice(len(candidates), p=area / area.sum()))][0]
 
 
 def load_pairs(
@@ -135,7 +145,7 @@ def load_pairs(
 
 def make_batch(
     rng: np.random.Generator, images: list[np.ndarray], truths: list[np.ndarray], starts: list[np.ndarray],
-    config: RefinerConfig,
+    candidates: list[list[tuple[Click, int]]], config: RefinerConfig,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(inputs (n, s, s, 6), truth crops (n, s, s, 1)) for one batch."""
     s = config.input_size
@@ -144,15 +154,7 @@ def make_batch(
     for b in range(config.batch_size):
         i = int(rng.integers(len(images)))
         truth, start = truths[i], starts[i]
-        click = training_click(rng, truth, start)
-        if click is None:  # the starting mask is right: a confirming click anywhere on the car
-            ys, xs = np.nonzero(truth)
-            k = int(rng.integers(len(ys))) if len(ys) else 0
-            click = (
-                Click(int(ys[k]), int(xs[k]), True)
-                if len(ys)
-                else Click(truth.shape[0] // 2, truth.shape[1] // 2, False)
-            )
+        click = training_click(rng, candidates[i], truth)
         box = crop_box(truth.shape, click, crop_side(start, click, config.base_crop, config.max_crop))
         x[b] = model_inputs(images[i], start, [click], box, s)
         y0, y1, x0, x1 = box
@@ -235,12 +237,16 @@ def train_refiner(
     started = time.perf_counter()
     try:
         for epoch in range(config.epochs):
-            starts = [degrade(rng, t) for t in truths]
+            starts, candidates = [], []
+            for truth in truths:  # new starting masks each epoch (about 0.1 s per full-size image)
+                cancel.check()
+                starts.append(degrade(rng, truth))
+                candidates.append(error_clicks(truth, starts[-1]))
             losses = []
             progress(Progress("batch", 0, steps, info={"epoch": epoch + 1, "epochs": config.epochs}))
             for step in range(steps):
                 cancel.check()
-                x, y = make_batch(rng, images, truths, starts, config)
+                x, y = make_batch(rng, images, truths, starts, candidates, config)
                 if rng.random() < config.iterative:
                     feed_back(rng, predict, x, y)
                 losses.append(float(model.train_on_batch(x, y)))

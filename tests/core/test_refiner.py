@@ -15,7 +15,7 @@ from carseg_gui.core.imageio import read_image, read_mask
 from carseg_gui.core.jobs import CancelToken, InputError, Progress
 from carseg_gui.core.otsu import otsu_mask
 from carseg_gui.core.refiner import latest_refiner, load_refiner, model_inputs, refine_click, refine_crop
-from carseg_gui.core.refiner_training import RefinerConfig, degrade, train_refiner, training_click
+from carseg_gui.core.refiner_training import RefinerConfig, degrade, error_clicks, train_refiner, training_click
 from carseg_gui.core.sample import generate_sample
 
 TINY = RefinerConfig(
@@ -105,7 +105,7 @@ def test_an_older_run_or_a_foreign_folder_gives_a_clear_message(tmp_path: Path) 
     with pytest.raises(InputError, match="not a click refiner run"):
         load_refiner(tmp_path)
     (old / "config.json").write_text("{not json")
-    with pytest.raises(InputError, match="cannot be read"):
+    with pytest.raises(InputError, match=r"config\.json: damaged.*train the click refiner again"):
         load_refiner(old)
 
 
@@ -130,7 +130,8 @@ def test_degraded_masks_have_errors_and_the_training_click_lands_on_one() -> Non
     for _ in range(5):
         start = degrade(rng, truth)
         assert start.shape == truth.shape and 0.5 < (start == truth).mean() < 1.0
-        click = training_click(rng, truth, start)
-        assert click is not None
+        candidates = error_clicks(truth, start)
+        assert candidates and candidates[0][1] >= candidates[-1][1]
+        click = training_click(rng, candidates, truth)
         assert truth[click.y, click.x] != start[click.y, click.x]
         assert click.positive == bool(truth[click.y, click.x])
