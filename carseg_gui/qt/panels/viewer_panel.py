@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.cache import Cache
+from ...core.corrections import corrected_masks
 from ...core.otsu import otsu_mask
 from ..controller import Controller
 from ..viewer.loader import PageLoader, PageRequest, grey_image
@@ -318,7 +319,9 @@ class ViewerPanel(QWidget):
         self._describe(run, missing)
         self.table.scrollToTop()
         if chunk:
-            self._service().submit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing))
+            fixed = corrected_masks(self.state.project, self.status_of) if self.state.project and self.status_of else {}
+            corrections = tuple((r.row, str(fixed[r.key])) for r in data if r.key in fixed)
+            self._service().submit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing, corrections))
         self.save_timer.start()
 
     def _stamp(self, run: object) -> str:

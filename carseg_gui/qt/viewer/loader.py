@@ -11,6 +11,7 @@ import queue
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from ...core.cache import Cache
+from ...core.imageio import UnreadableImage, read_mask
 from ...core.jobs import Cancelled, CancelToken
+from ...core.otsu import otsu_mask
 from ...core.project import RunInfo
 from ..workers import describe_error, preload_tensorflow
 
@@ -33,6 +36,9 @@ class PageRequest:
     run: RunInfo | None = None
     stamp: str = ""  # the run's model version; predictions are cached under it
     predict: tuple[int, ...] = ()  # rows whose predictions are not cached yet
+    # (row, correction PNG) for the rows training takes a correction for: the cache may predate it,
+    # and a row must show the mask training will use, whatever was reloaded since the edit.
+    corrections: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass
@@ -41,6 +47,15 @@ class Thumb:
     image: QImage
     mask: QImage | None
     mask_array: np.ndarray | None  # 0/1 at cache size, for the Dice of the prediction
+
+
+def corrected_thumbnail(path: Path, size: int) -> np.ndarray | None:
+    """A correction PNG as training will see it (resized and Otsu-binarised as preprocessing does), 0/1;
+    None when it cannot be read (the editor reports it and sets it aside when the image is opened)."""
+    try:
+        return otsu_mask(read_mask(path), size)
+    except (UnreadableImage, OSError, ValueError):
+        return None
 
 
 def rgb_image(arr: np.ndarray) -> QImage:
@@ -134,6 +149,10 @@ class PageLoader(QObject):
             labelled = bool(req.cache.rows[row]["labelled"])
             mask = masks[i] if labelled else None
             out[row] = Thumb(row, rgb_image(images[i]), grey_image(mask * 255) if mask is not None else None, mask)
+        for row, path in req.corrections:
+            small = corrected_thumbnail(Path(path), req.cache.size)
+            if small is not None and row in out:
+                out[row].mask, out[row].mask_array = grey_image(small * 255), small
         return [out[int(r)] for r in rows]
 
     def _model(self, req: PageRequest) -> Any:
