@@ -159,6 +159,13 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
     )
     what = f"{len(summary.written)} {args.format.upper()} masks ({summary.set} set, run {summary.run})"
     print(f"wrote {what} to {summary.out}")
+    if summary.renamed:
+        key, name = summary.renamed[0]
+        print(
+            f"carseg: note: {len(summary.renamed)} image(s) share a name with another one, so their masks and CSV"
+            f" rows are named after their path in the dataset (e.g. {key} -> {name})",
+            file=sys.stderr,
+        )
     if summary.rle:
         print(f"wrote the RLE submission {summary.rle}")
     return 0

@@ -28,11 +28,32 @@ class ExportSummary:
     rle: Path | None = None
     set: str = "test"
     run: str = ""
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (image key, name used) on name collisions
 
 
 def mask_name(image_name: str, fmt: str) -> str:
     stem = Path(image_name).stem
     return f"{stem}_mask.gif" if fmt == "gif" else f"{stem}.png"
+
+
+def export_names(cache: Cache, rows: list[int], fmt: str | None) -> dict[int, tuple[str, str]]:
+    """(mask file name, CSV ``img`` name) per row: the image's own names, except where two images of the
+    export would share one (``train/X.jpg`` and ``test/X.jpg``, ``X.jpg`` and ``X.png``; compared without
+    case, as Windows and macOS do): those use their whole key, so no mask overwrites another."""
+    keys = {r: str(cache.rows[r]["key"]) for r in rows}
+    csv = _dedupe({r: Path(cache.rows[r]["image"]).name for r in rows}, {r: keys[r] for r in rows})
+    if not fmt:
+        return {r: ("", csv[r]) for r in rows}
+    flat = {r: mask_name(keys[r].replace("/", "__").replace("\\", "__") + ".x", fmt) for r in rows}
+    masks = _dedupe({r: mask_name(cache.rows[r]["image"], fmt) for r in rows}, flat)
+    return {r: (masks[r], csv[r]) for r in rows}
+
+
+def _dedupe(names: dict[int, str], fallback: dict[int, str]) -> dict[int, str]:
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+    return {r: fallback[r] if counts[name.casefold()] > 1 else name for r, name in names.items()}
 
 
 def export_masks(
@@ -86,7 +107,8 @@ def _export(
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
-    targets = {r: out / mask_name(cache.rows[r]["image"], fmt) for r in rows} if fmt else {}
+    names = export_names(cache, rows, fmt)
+    targets = {r: out / names[r][0] for r in rows} if fmt else {}
     if not overwrite:
         existing = [p for p in targets.values() if p.exists()] + ([rle] if rle and rle.exists() else [])
         if existing:
@@ -94,13 +116,19 @@ def _export(
                 f"{len(existing)} file(s) already exist, e.g. {existing[0]}; pass --overwrite to replace them"
             )
     summary = ExportSummary(out=out, set=which, run=run.id)
+    summary.renamed = [
+        (cache.rows[r]["key"], names[r][0] or names[r][1])
+        for r in rows
+        if (fmt and names[r][0] != mask_name(cache.rows[r]["image"], fmt))
+        or names[r][1] != Path(cache.rows[r]["image"]).name
+    ]
     post = PostProcess.from_config(run.config) if post is None else post
 
     def write(row: int, prob: Any) -> tuple[Path | None, str]:
         mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
         if fmt:
             atomic_write_bytes(targets[row], encode_mask(mask, fmt))
-        line = f"{Path(cache.rows[row]['image']).name},{rle_encode(mask)}\n" if rle else ""
+        line = f"{names[row][1]},{rle_encode(mask)}\n" if rle else ""
         return targets.get(row), line
 
     total = len(rows)
