@@ -20,3 +20,19 @@ def test_no_test_images_defaults_to_all_and_an_empty_set_is_refused(qtbot, windo
     panel.folder.setText(str(tmp_path / "out"))
     assert panel.start() is False  # refused before any job or folder is made
     assert not (tmp_path / "out").exists()
+
+
+def test_the_summary_names_the_set_in_plain_words(tmp_path: Path) -> None:
+    from carseg_gui.core.export import ExportSummary
+    from carseg_gui.qt.panels.export_panel import exported_text
+
+    out = tmp_path / "out"
+    files = [out / f"{i}.png" for i in range(72)]
+    assert (
+        exported_text(ExportSummary(out, files, set="all", run="r1"))
+        == f"Wrote 72 masks of all the images to {out} (run r1)."
+    )
+    assert exported_text(ExportSummary(out, files[:1], set="test", run="r1")).startswith(
+        "Wrote 1 mask of the test images"
+    )
+    assert "of the labelled images" in exported_text(ExportSummary(out, files, set="train", run="r1"))

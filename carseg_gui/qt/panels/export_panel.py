@@ -32,6 +32,7 @@ from ..progress import Rate, duration
 from .choices import choice_box
 
 SETS = [("test", "Test images (unlabelled)"), ("train", "Train images (labelled)"), ("all", "All images")]
+SET_WORDS = {"test": "test images", "train": "labelled images", "all": "images"}  # "72 masks of the test images"
 FORMATS = [
     ("png", "PNG masks, 0/255 (<name>.png)"),
     ("gif", "GIF masks like Carvana's (<name>_mask.gif)"),
@@ -228,10 +229,9 @@ class ExportPanel(QWidget):
     def _exported(self, summary: ExportSummary) -> None:
         self.last = summary
         if summary.rle:
-            self.summary.setText(f"Wrote {summary.rle} ({summary.set} images, run {summary.run}).")
+            self.summary.setText(f"Wrote {summary.rle} (the {words(summary.set)}, run {summary.run}).")
         else:
-            self.summary.setText(f"Wrote {len(summary.written)} masks of the {summary.set} images to "
-                                 f"{summary.out} (run {summary.run}).")  # fmt: skip
+            self.summary.setText(exported_text(summary))
         self.open_button.setVisible(True)
         self.rate_label.setText("Done")
 
@@ -252,3 +252,15 @@ def describe_model(run: RunInfo) -> str:
     steps = [words for key, words in describe_changes(c) if key in ("tta", "keep_largest", "fill_holes")]
     preset = f"{c['preset']} preset, " if c.get("preset") else ""
     return f"run {run.id} ({preset}{c.get('size')} px; {', '.join(steps) if steps else 'threshold only'})"
+
+
+def words(which: str) -> str:
+    return SET_WORDS.get(which, f"{which} images")
+
+
+def exported_text(summary: ExportSummary) -> str:
+    """ "Wrote 72 masks of all the images to OUT (run R)." for a folder of mask files."""
+    n, which = len(summary.written), summary.set
+    of = "all the images" if which == "all" else f"the {words(which)}"
+    mask = "mask" if n == 1 else "masks"
+    return f"Wrote {n} {mask} of {of} to {summary.out} (run {summary.run})."
