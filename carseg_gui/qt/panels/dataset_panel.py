@@ -23,11 +23,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.dataset import Dataset
 from ...core.jobs import Progress
+from ...core.project import default_project
 from ..controller import Controller
 from ..progress import Rate, duration
 
-LAYOUT_NAMES = {"carvana": "Carvana (train/, train_masks/, test/)", "generic": "images/ + masks/"}
+LAYOUT_NAMES = {"carvana": "Carvana", "generic": "images + masks"}
+
+
+def layout_text(ds: Dataset) -> str:
+    """The layout and the folders this dataset really has: "Carvana (train/, train_masks/)" when it
+    has no test/ folder, "Carvana (train_images/, train_masks/, test_images/)" for the other naming."""
+    folders: list[str] = []
+    labelled = [r for r in ds.records if r.labelled]
+    for r in labelled[:1]:
+        folders.append(Path(r.key).parts[0] + "/")
+        if r.mask is not None:
+            folders.append(r.mask.parent.name + "/")
+    for r in ds.records:
+        top = Path(r.key).parts[0] + "/" if len(Path(r.key).parts) > 1 else ""
+        if top and top not in folders:
+            folders.append(top)
+    name = LAYOUT_NAMES.get(ds.layout, ds.layout)
+    return f"{name} ({', '.join(folders)})" if folders else name
 
 
 class DatasetPanel(QWidget):
@@ -71,6 +90,15 @@ class DatasetPanel(QWidget):
         facts.addRow("Unlabelled:", self.unlabelled)
         facts.addRow("Problems:", self.problem_count)
         facts.addRow("Cache:", self.cache_label)
+        # The project folder (cache, runs, corrections) only when it is not the default <dataset>/.carseg.
+        self.project_label = QLabel()
+        self.project_label.setObjectName("projectFolder")
+        self.project_label.setWordWrap(True)
+        self.project_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.project_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        facts.addRow("Project:", self.project_label)
+        self.facts = facts
+        facts.setRowVisible(self.project_label, False)
 
         self.problems = QTreeWidget()
         self.problems.setObjectName("problems")
@@ -133,7 +161,15 @@ class DatasetPanel(QWidget):
         self.name.setText(st.root.name)
         self.path.setText(str(st.root))
         self.path.setToolTip(f"Dataset: {st.root}\nProject folder (cache, runs, logs): {st.project}")
-        self.layout_label.setText(LAYOUT_NAMES.get(ds.layout, ds.layout))
+        self.layout_label.setText(layout_text(ds))
+        elsewhere = st.project is not None and Path(st.project) != default_project(st.root)
+        self.project_label.setText(str(st.project) if elsewhere else "")
+        self.project_label.setToolTip("The project folder: cache, runs, corrections and logs of this dataset")
+        self.facts.setRowVisible(self.project_label, elsewhere)
+        # Nothing of the previous dataset's jobs stays on screen.
+        self.bar.setFormat("")
+        self.bar.setValue(0)
+        self.rate_label.setText(" ")
         self.labelled.setText(f"{len(ds.labelled)} images with a mask")
         self.unlabelled.setText(f"{len(ds.unlabelled)} images (test)")
         self.show_cache()
@@ -184,7 +220,9 @@ class DatasetPanel(QWidget):
         self.bar.setValue(p.done)
         rate, left = self.rate.update(p.done, p.total)
         rate = p.info.get("rate", rate)
-        if p.message and p.done == 0:
+        if p.stage == "preprocess" and p.total and p.done >= p.total:
+            self.rate_label.setText(f"Cache up to date: {p.total} images")  # training or export go on
+        elif p.message and p.done == 0:
             self.rate_label.setText(p.message)
         elif rate:
             self.rate_label.setText(f"{rate:.0f} images/s · {duration(left)} left")

@@ -171,6 +171,10 @@ class ExportPanel(QWidget):
         self.threshold.setValue(float(saved.get("threshold", 0.5)))
         self.summary.setText(NOTHING_YET)
         self.open_button.setVisible(False)
+        self.last = None
+        self.bar.setFormat("")  # no progress of another dataset's export
+        self.bar.setValue(0)
+        self.rate_label.setText(" ")
         self._show_run()
         self._show_plan()
 

@@ -225,6 +225,14 @@ class TrainingPanel(QWidget):
             except TypeError:
                 self.set_config(TrainConfig())
         self.outcome.setText("Press Train to start a run. Past runs are listed below.")
+        # Nothing of the previous dataset's training stays on screen.
+        self.bar.setFormat("")
+        self.bar.setValue(0)
+        self.epoch_label.setText("Epoch –")
+        self.eta_label.setText("Time left –")
+        self.device_label.setText("Device: shown when training starts")
+        self.cpu_note.hide()
+        self.curves.clear()
 
     def _config_changed(self) -> None:
         config = self.config()

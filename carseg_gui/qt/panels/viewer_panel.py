@@ -430,6 +430,13 @@ class ViewerPanel(QWidget):
         self.set_box.blockSignals(False)
         self.table.setColumnHidden(MASK, self.which == "test")
         self.paging.start = int(saved.get("page", 0) or 0) * self.paging.size
+        # Another dataset: its own list, from the default filter and order, no typed text, no scores.
+        for box in (self.show_box, self.order_box):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.goto.clear()
+        self.scores = {}
         self.store = PredictionStore()
         self.reload()
 

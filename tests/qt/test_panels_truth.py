@@ -1,0 +1,33 @@
+"""Opening another dataset leaves nothing of the previous one on screen, and the dataset panel says
+which folders it found and where the project lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.datasets import make_carvana
+from tests.qt.qt_helpers import set_training, wait_job
+
+
+def test_a_second_dataset_starts_clean_and_names_its_own_folders(qtbot, window, sample: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel, viewer, training = window.dataset_panel, window.viewer_panel, window.training_panel
+    assert wait_job(qtbot, window, "open", lambda: window.controller.open_dataset(sample)) == "succeeded"
+    assert panel.layout_label.text() == "Carvana (train/, train_masks/, test/)"
+    assert not panel.project_label.isVisible()  # the default <dataset>/.carseg: nothing to say
+    set_training(window, size=32)
+    assert wait_job(qtbot, window, "preprocess", lambda: window.controller.preprocess()) == "succeeded"
+    assert panel.bar.value() == panel.bar.maximum() > 0
+    viewer.order_box.setCurrentIndex(viewer.order_box.findData("worst"))
+    viewer.show_box.setCurrentIndex(viewer.show_box.findData("unreviewed"))
+    viewer.goto.setText("car0")
+    training.epoch_label.setText("Epoch 5 / 5 done")
+
+    other = make_carvana(tmp_path / "other", cars=2, views=2, test=0)
+    project = tmp_path / "elsewhere"
+    opened = wait_job(qtbot, window, "open", lambda: window.controller.open_dataset(other, project))
+    assert opened == "succeeded"
+    assert panel.layout_label.text() == "Carvana (train/, train_masks/)"  # no test images, no test/ line
+    assert panel.project_label.isVisible() and panel.project_label.text() == str(project)
+    assert panel.bar.value() <= 0 and panel.rate_label.text().strip() == ""
+    assert viewer.order_box.currentData() == "dataset" and viewer.show_box.currentData() == "all"
+    assert viewer.goto.text() == "" and training.epoch_label.text() == "Epoch –"
