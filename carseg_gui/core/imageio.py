@@ -154,11 +154,29 @@ def _file_bytes(path: Path) -> bytes:
 
 
 def _cv2_decode(path: Path, flag: int) -> np.ndarray | None:
-    """OpenCV's decode of the file's bytes (never of its path: see the module note); None if it declines."""
+    """OpenCV's decode of the file's bytes (never of its path: see the module note); None if it declines.
+
+    A JPEG cut short (an interrupted copy) is refused: libjpeg would fill the missing rows with grey and
+    OpenCV return that as a whole image, to be trained on with a mask that says "car" there."""
     data = _file_bytes(path)
     if not data:
         raise UnreadableImage("empty file")
+    if Path(path).suffix.lower() in _JPEG and not _jpeg_complete(data):
+        raise UnreadableImage("truncated JPEG: the file ends before its image data does (copy it again)")
     return cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """True when the JPEG ends with its end-of-image marker, or (trailing bytes after it: some cameras
+    append data) when Pillow, which refuses truncated files, decodes it whole."""
+    if data.rstrip(b"\0 \r\n")[-2:] == b"\xff\xd9":
+        return True
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+    except Exception:
+        return False
+    return True
 
 
 def _open_gif_grey(path: Path) -> Image.Image:
