@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .clicks import BASE_CROP, MAX_CROP, BBox, Click, click_maps, crop_box, crop_side
+from .clicks import BASE_CROP, DISC_RADIUS, MAX_CROP, BBox, Click, click_maps, crop_box, crop_side
 from .imageio import read_json
 from .jobs import InputError
 
@@ -115,10 +115,16 @@ class Refiner:
 
 
 def refine_crop(
-    refiner: Refiner, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click], box: BBox | None = None
+    refiner: Refiner,
+    image: np.ndarray,
+    mask: np.ndarray,
+    clicks: Sequence[Click],
+    box: BBox | None = None,
+    local: bool = False,
 ) -> tuple[BBox, np.ndarray]:
     """(box, the crop's new 0/1 mask) for the last of ``clicks``; every click inside the box is shown to
-    the model. ``box`` defaults to the crop the last click selects (:func:`clicks.crop_side`)."""
+    the model. ``box`` defaults to the crop the last click selects (:func:`clicks.crop_side`). ``local``
+    keeps only the changes connected to the last click (the rest of the crop stays as it was)."""
     if not clicks:
         raise ValueError("refine needs at least one click")
     if image.shape[:2] != mask.shape[:2]:
@@ -130,15 +136,33 @@ def refine_crop(
     prob = refiner.predict(model_inputs(image, mask, clicks, box, refiner.input_size)[None])[0]
     if (y1 - y0, x1 - x0) != prob.shape:
         prob = cv2.resize(prob, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-    return box, (prob > 0.5).astype(np.uint8)
+    crop = (prob > 0.5).astype(np.uint8)
+    return box, _near_click(crop, mask[y0:y1, x0:x1], clicks[-1], box) if local else crop
+
+
+def _near_click(crop: np.ndarray, old: np.ndarray, click: Click, box: BBox) -> np.ndarray:
+    """``crop`` where it differs from ``old`` in a region (8-connected) that touches the click's disc."""
+    old = (old > 0).astype(np.uint8)
+    n, labels = cv2.connectedComponents((crop != old).astype(np.uint8), connectivity=8)
+    if n < 2:
+        return crop
+    disc = np.zeros(crop.shape, np.uint8)
+    cv2.circle(disc, (click.x - box[2], click.y - box[0]), DISC_RADIUS, 1, -1)
+    keep = np.unique(labels[(disc > 0) & (labels > 0)])
+    return np.where(np.isin(labels, keep), crop, old).astype(np.uint8)
 
 
 def refine_click(
-    refiner: Refiner, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click], box: BBox | None = None
+    refiner: Refiner,
+    image: np.ndarray,
+    mask: np.ndarray,
+    clicks: Sequence[Click],
+    box: BBox | None = None,
+    local: bool = False,
 ) -> np.ndarray:
     """A new 0/1 mask: ``mask`` with the crop around the last click replaced by the refiner's correction.
     Pixels outside the crop are copied unchanged; ``mask`` itself is not modified."""
-    (y0, y1, x0, x1), crop = refine_crop(refiner, image, mask, clicks, box)
+    (y0, y1, x0, x1), crop = refine_crop(refiner, image, mask, clicks, box, local)
     out = (mask > 0).astype(np.uint8)
     out[y0:y1, x0:x1] = crop
     return out

@@ -67,6 +67,8 @@ def test_a_click_changes_only_pixels_inside_its_crop(trained: tuple[Path, Path])
     outside[y0:y1, x0:x1] = False
     assert np.array_equal(new[outside], mask[outside])
     assert np.array_equal(new[y0:y1, x0:x1], crop) and set(np.unique(new)) <= {0, 1}
+    local = refine_click(refiner, image, mask, [click], local=True)
+    assert not ((local != mask) & (new == mask)).any()  # local changes are some of the crop's changes
 
 
 @pytest.mark.slow
