@@ -115,6 +115,7 @@ def main() -> None:
     if args.data is None:
         raise SystemExit("--data is required (a folder with train_images/, train_masks/, val_images/, val_masks/)")
 
+    from carseg_gui.core.clicks import Click
     from carseg_gui.core.grabcut import brush_click, grabcut_refine
     from carseg_gui.core.imageio import read_image, read_mask
     from carseg_gui.core.otsu import otsu_mask
@@ -147,6 +148,8 @@ def main() -> None:
     methods["grabcut"] = lambda image, mask, clicks: grabcut_refine(image, mask, clicks)
     methods["brush"] = lambda image, mask, clicks: brush_click(mask, clicks[-1], args.brush_radius)
 
+    warm_image, _ = read_image(val[0][0])  # the first call traces the model's graph: not a click's time
+    refine_click(refiner, warm_image, starts[0], [Click(warm_image.shape[0] // 2, warm_image.shape[1] // 2, True)])
     results: dict[str, dict[str, list[Any]]] = {m: {"dices": [], "ms": []} for m in methods}
     for i, ((image_path, mask_path), start) in enumerate(zip(val, starts, strict=True)):
         image, _ = read_image(image_path)
