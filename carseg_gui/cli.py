@@ -29,9 +29,11 @@ class TerminalProgress:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, p: Progress) -> None:
-        if p.info.get("notice"):  # something the user must know (a damaged cache rebuilt, files skipped)
+        if p.stage == "notice":  # something the user must know (a damaged cache rebuilt, files skipped)
             self.close()
-            print(f"carseg: note: {p.info['notice']}", file=sys.stderr)
+            self.stage = ""
+            print(f"carseg: note: {p.info.get('notice', p.message)}", file=sys.stderr)
+            return
         if p.stage != self.stage:
             self.close()
             self.stage = p.stage
@@ -168,6 +170,8 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
         )
     if summary.rle:
         print(f"wrote the RLE submission {summary.rle}")
+    if summary.manifest:
+        print(f"wrote the list of what was written and skipped: {summary.manifest}")
     return 0
 
 
@@ -191,6 +195,10 @@ def cmd_evaluate(args: argparse.Namespace, progress: ProgressFn) -> int:
     result = evaluate_dataset(
         Path(args.data), project, run=args.run, progress=progress, tta=_tta(args), post=_post(args)
     )
+    if result.get("skipped") and not args.json:
+        from .core.cache import skipped_note
+
+        print(f"carseg: note: {skipped_note(result['skipped'], 'the scores')}", file=sys.stderr)
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
     else:

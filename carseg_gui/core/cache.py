@@ -70,6 +70,13 @@ class Cache:
     def problems(self) -> list[dict[str, str]]:
         return self.index.get("problems", [])
 
+    def skipped(self, which: str) -> list[dict[str, str]]:
+        """The problems that leave an image of set ``which`` (train, test, all) out of it: an image that
+        cannot be used, and for the labelled set (training, evaluation) a mask that cannot be."""
+        image = [p for p in self.problems if p.get("skips") == "image" and which in ("all", p.get("split"))]
+        label = [p for p in self.problems if p.get("skips") == "label" and which == "train"]
+        return image + label
+
     def _generation(self) -> Path:
         return self.folder / self.index["generation"]
 
@@ -142,6 +149,13 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def skipped_note(skipped: list[dict[str, str]], what: str, limit: int = 5) -> str:
+    """ "2 image(s) left out of training: a.jpg (truncated JPEG ...); b_mask.gif (...)" for a notice."""
+    names = "; ".join(f"{Path(p['path']).name} ({p['reason']})" for p in skipped[:limit])
+    more = f"; and {len(skipped) - limit} more" if len(skipped) > limit else ""
+    return f"{len(skipped)} image(s) left out of {what}: {names}{more}"
 
 
 def _read_rows(path: Path, rows: Rows) -> np.ndarray:

@@ -94,6 +94,7 @@ def evaluate(
         "dice_full": mean("dice_full"),
         "iou_full": mean("iou_full"),
         "dice_full_min": round(min(p["dice_full"] for p in per_image), 5),
+        "skipped": [{"path": p["path"], "reason": p["reason"]} for p in cache.skipped("train")],
     }
     extra = [k for k in per_image[0] if k.startswith(("dice_full_", "iou_full_"))] if per_image else []
     result.update({k: mean(k) for k in extra})

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import Cache
-from .imageio import atomic_open, atomic_write_bytes, encode_mask
+from .cache import Cache, skipped_note
+from .imageio import atomic_open, atomic_write_bytes, atomic_write_json, encode_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from .locking import project_lock
 from .postprocess import PostProcess
@@ -19,6 +20,7 @@ from .project import RunInfo
 from .rle import rle_encode
 
 FORMATS = ("png", "gif")
+MANIFEST = "export-manifest.json"  # beside the masks (or beside the CSV when only an RLE file is written)
 
 
 @dataclass
@@ -29,6 +31,8 @@ class ExportSummary:
     set: str = "test"
     run: str = ""
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (image key, name used) on name collisions
+    skipped: list[dict[str, str]] = field(default_factory=list)  # images of the set that could not be used
+    manifest: Path | None = None  # what was written, renamed and skipped (JSON)
 
 
 def mask_name(image_name: str, fmt: str) -> str:
@@ -161,4 +165,28 @@ def _export(
                 drain(keep=4 * workers + 32)
             drain(keep=0)
     summary.rle = rle
+    summary.skipped = cache.skipped(which)
+    summary.manifest = out / MANIFEST if fmt else Path(f"{rle}.manifest.json")
+    atomic_write_json(summary.manifest, _manifest(summary, cache, rows, names, fmt, threshold))
+    if summary.skipped:
+        progress(Progress("notice", 0, 0, info={"notice": skipped_note(summary.skipped, "the export")}))
     return summary
+
+
+def _manifest(
+    summary: ExportSummary, cache: Cache, rows: list[int], names: dict[int, tuple[str, str]], fmt: str | None,
+    threshold: float,
+) -> dict[str, Any]:  # fmt: skip
+    """Every image of the export and the file it became, and every image of the set left out, with why:
+    a submission that misses images says so here."""
+    return {
+        "run": summary.run,
+        "set": summary.set,
+        "format": fmt,
+        "threshold": threshold,
+        "rle": str(summary.rle) if summary.rle else None,
+        "written": [{"key": cache.rows[r]["key"], "mask": names[r][0] or None, "img": names[r][1]} for r in rows],
+        "skipped": [{"path": p["path"], "reason": p["reason"]} for p in summary.skipped],
+        "renamed": [{"key": k, "name": n} for k, n in summary.renamed],
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }

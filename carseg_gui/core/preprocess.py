@@ -123,7 +123,7 @@ def _preprocess(
     workers = workers or min(8, os.cpu_count() or 1)
     old, damage = inspect_cache(project, size)
     if damage:  # derived data: rebuilt from the dataset, and the user told which file was damaged
-        progress(Progress("preprocess", 0, len(dataset.records), info={"notice": f"{damage}; rebuilding the cache"}))
+        progress(Progress("notice", 0, 0, info={"notice": f"{damage}; rebuilding the cache"}))
     old_rows = {r["key"]: (i, r) for i, r in enumerate(old.rows)} if old else {}
 
     plan: list[tuple[ds.Record, Path | None, str]] = []
@@ -228,11 +228,14 @@ def _reused(base: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
 
 def _outcome(base: dict[str, Any], d: Decoded) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
     """The row a decode gives (None for an unusable image) and the problems it found."""
+    # "skips" says what the problem costs: the image (left out of every set) or its label (not trained on).
+    where = {"key": base["key"], "split": base["split"]}
     if d.problem:
-        return None, [{"path": base["image"], "reason": d.problem}]
+        return None, [{"path": base["image"], "reason": d.problem, **where, "skips": "image"}]
     row = {**base, "orig": list(d.orig), "labelled": d.mask is not None, "usable": True}
     if d.mask_problem:
-        return row, [{"path": d.mask_path or "", "reason": f"{d.mask_problem}; image used unlabelled"}]
+        reason = f"{d.mask_problem}; image used unlabelled"
+        return row, [{"path": d.mask_path or "", "reason": reason, **where, "skips": "label"}]
     return row, []
 
 

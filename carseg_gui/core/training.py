@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .cache import Cache, generation_in_use
+from .cache import Cache, generation_in_use, skipped_note
 from .distributed import STRATEGIES, custom_fit, is_chief, is_multiworker, make_strategy
 from .imageio import atomic_write_json
 from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress
@@ -276,6 +276,9 @@ def _train(
     lock: Any,
 ) -> RunInfo:
     rows = require_labelled(cache)
+    skipped = cache.skipped("train")
+    if skipped:
+        progress(Progress("notice", 0, 0, info={"notice": skipped_note(skipped, "training")}))
     groups = [cache.rows[i]["car"] or cache.rows[i]["key"] for i in rows]
     train_rows, val_rows = grouped_split(rows, groups, config.val_split, config.seed)
 
@@ -303,6 +306,7 @@ def _train(
         "dataset_fingerprint": cache.fingerprint,
         "train_keys": [cache.rows[i]["key"] for i in train_rows],
         "val_keys": [cache.rows[i]["key"] for i in val_rows],
+        "skipped": [{"path": p["path"], "reason": p["reason"]} for p in skipped],
         "device": device,
         "dtype_policy": policy,
         "xla": xla,
