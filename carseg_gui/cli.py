@@ -342,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         progress.close()
+        from .core.jobs import os_error_words
+
+        words = os_error_words(exc) if isinstance(exc, OSError) else None
+        if words is not None:  # disk full, permission denied, read-only: the user can fix these
+            print(f"carseg: error: {words}", file=sys.stderr)
+            return 2
         path = _log_file(args)
         try:
             with open(path, "a") as f:

@@ -14,6 +14,7 @@ import tempfile
 import time
 import traceback
 import warnings
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 from .cache import Cache, generation_in_use, skipped_note
 from .distributed import STRATEGIES, custom_fit, is_chief, is_multiworker, make_strategy
 from .imageio import atomic_write_json
-from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress
+from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress, os_error_words
 from .locking import project_lock
 from .preprocess import preprocess, require_labelled
 from .project import RunInfo, editing_state, new_run_id, read_run
@@ -188,8 +189,12 @@ def _callbacks(
             if current < self.best:
                 self.best, self.best_epoch = current, epoch + 1
                 tmp = run / "model.partial.keras"
-                self.model.save(tmp)
-                os.replace(tmp, run / "model.keras")
+                try:
+                    self.model.save(tmp)
+                    os.replace(tmp, run / "model.keras")
+                except BaseException:
+                    tmp.unlink(missing_ok=True)  # a disk that filled up gets its space back
+                    raise
                 atomic_write_json(run / "metrics.json", _best_metrics(self.history, self.best_epoch))
             info = {**values, "best_epoch": self.best_epoch}
             progress(Progress("epoch", epoch + 1, epochs, info=info))
@@ -356,8 +361,15 @@ def _train(
     except Cancelled:
         status = {"status": "cancelled"}
     except Exception as exc:
-        status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
-        atomic_write_json(run / "status.json", status)
+        for partial in run.glob("*.partial.keras"):
+            partial.unlink(missing_ok=True)
+        words = os_error_words(exc, run) if isinstance(exc, OSError) else None
+        error = str(words) if words else f"{type(exc).__name__}: {exc}"
+        status = {"status": "failed", "error": error, "trace": traceback.format_exc(), "finished": time.time()}
+        with suppress(OSError):  # a disk still full must not hide the error itself
+            atomic_write_json(run / "status.json", status)
+        if words is not None:
+            raise words from exc
         raise
     elapsed = time.perf_counter() - started
     reporter = callbacks[0]
