@@ -99,14 +99,14 @@ def run_fold(
 ) -> dict[str, Any]:
     from carseg_gui.core.evaluate import evaluate
     from carseg_gui.core.presets import make_config
-    from carseg_gui.core.project import find_run
-    from carseg_gui.core.workflow import load_run_model, prepare, run_training
+    from carseg_gui.session.actions import find_run, load_run_model, prepare
+    from carseg_gui.session.actions import train as train_action
 
     tag = name or preset
     config = make_config(preset, **overrides)
     train_project = fold_dir / f"project-{tag}"
     started, cpu_started = time.perf_counter(), time.process_time()
-    run = run_training(train_dir or fold_dir / "train", train_project, config)
+    run = train_action(train_dir or fold_dir / "train", train_project, config).run
     wall = time.perf_counter() - started
     # CPU seconds of this process: on a shared machine they say what the training costs better than
     # the wall clock does (quiet, training keeps ~1.85 of the 2 cores busy).

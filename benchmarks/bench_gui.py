@@ -123,7 +123,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="carseg-bench-gui-"))
     try:
         from carseg_gui.core.training import TrainConfig
-        from carseg_gui.core.workflow import run_training
+        from carseg_gui.session.actions import train as run_training
 
         project = tmp / "project"
         run_training(root, project, TrainConfig(epochs=1, patience=1))

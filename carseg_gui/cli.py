@@ -89,7 +89,7 @@ def cmd_sample(args: argparse.Namespace, progress: ProgressFn) -> int:
 
 
 def cmd_preprocess(args: argparse.Namespace, progress: ProgressFn) -> int:
-    from .core.workflow import prepare
+    from .session.actions import prepare
 
     project = _project(args)
     cache = prepare(Path(args.data), project, args.size, progress)
@@ -111,7 +111,7 @@ PRESET_OPTIONS = (
 
 def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     from .core.presets import make_config
-    from .core.workflow import run_training
+    from .session.actions import train as run_training
 
     overrides = {name: getattr(args, name) for name in PRESET_OPTIONS}
     config = make_config(
@@ -124,7 +124,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     )
     config.validate()
     project = _project(args)
-    run = run_training(Path(args.data), project, config, progress)
+    run = run_training(Path(args.data), project, config, progress=progress).run
     if run.status == "failed":
         from .core.imageio import read_json
 
@@ -139,7 +139,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
-    from .core.workflow import predict_to_folder
+    from .session.actions import export as predict_to_folder
 
     if not 0 < args.threshold < 1:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
@@ -188,7 +188,7 @@ def _post(args: argparse.Namespace) -> Any:
 
 
 def cmd_evaluate(args: argparse.Namespace, progress: ProgressFn) -> int:
-    from .core.workflow import evaluate_dataset
+    from .session.actions import evaluate as evaluate_dataset
 
     project = _project(args)
     _note_broken_runs(project)
@@ -234,8 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = data_cmd("preprocess", "resize and Otsu-binarise into the project cache", cmd_preprocess)
     p.add_argument("--size", type=int, default=128)
 
+    from .core.config import AUGMENTS, LOSSES, SCHEDULES
     from .core.presets import PRESETS
-    from .core.training import AUGMENTS, LOSSES, SCHEDULES
 
     p = data_cmd("train", "train the U-Net; prints the run id and its folder", cmd_train)
     p.add_argument(
@@ -325,6 +325,19 @@ def _log_file(args: argparse.Namespace) -> Path:
     return folder / "carseg.log"
 
 
+# TrainConfig's fields whose option is not simply the field with dashes.
+FLAGS = {"precision": "--mixed-precision", "init_from": "the warm-start run"}
+
+
+def _words(exc: InputError) -> str:
+    """The message; a training setting's error names its option (``size`` -> ``--size``)."""
+    from .core.config import ConfigError
+
+    if isinstance(exc, ConfigError):
+        return f"{FLAGS.get(exc.field, '--' + exc.field.replace('_', '-'))} {exc.problem}"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) is noise on a terminal.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -334,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.fn(args, progress))
     except InputError as exc:
         progress.close()
-        print(f"carseg: error: {exc}", file=sys.stderr)
+        print(f"carseg: error: {_words(exc)}", file=sys.stderr)
         return 2
     except (Cancelled, KeyboardInterrupt):
         progress.close()

@@ -1,19 +1,20 @@
 """Hand corrections and review decisions, as stored in the project folder.
 
 Corrected masks are PNGs in ``<project>/corrections/`` named after the record key; decisions
-(status per image) live in ``state.json`` under ``images``. The user's own files are never touched.
+(status per image) live in ``state.json``, which only :mod:`carseg_gui.session.store` reads and writes:
+the functions here take the statuses as an argument. The user's own files are never touched.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from .imageio import UnreadableImage, atomic_write_bytes, encode_mask, read_mask
 from .otsu import mask_to_unit
-from .project import editing_state, load_state
 
 STATUSES = ("unreviewed", "corrected", "approved", "excluded")
 
@@ -23,23 +24,18 @@ def correction_path(project: Path, key: str) -> Path:
     return Path(project) / "corrections" / (key.replace("/", "__").replace("\\", "__") + ".png")
 
 
-def corrected_masks(project: Path) -> dict[str, Path]:
+def corrected_masks(project: Path, statuses: Mapping[str, str]) -> dict[str, Path]:
     """Corrections training uses in place of the original masks.
 
     "approved" counts too: approving after editing accepts the corrected mask, the one the editor
     shows, so training must not fall back to the original for it.
     """
-    state = load_state(project)
     found: dict[str, Path] = {}
-    for key, entry in state["images"].items():
+    for key, status in statuses.items():
         path = correction_path(project, key)
-        if entry.get("status") in ("corrected", "approved") and path.exists():
+        if status in ("corrected", "approved") and path.exists():
             found[key] = path
     return found
-
-
-def excluded_keys(project: Path) -> set[str]:
-    return {k for k, v in load_state(project)["images"].items() if v.get("status") == "excluded"}
 
 
 def save_correction(project: Path, key: str, mask: np.ndarray) -> Path:
@@ -79,22 +75,3 @@ def _reject(path: Path, why: str) -> str:
         target = rejected / f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}-{n}{path.suffix}"
     path.replace(target)
     return f"correction {path.name}: {why}; moved to {target}"
-
-
-def get_status(project: Path, key: str) -> str:
-    return str(load_state(project)["images"].get(key, {}).get("status", "unreviewed"))
-
-
-def set_status(project: Path, key: str, status: str, note: str | None = None) -> None:
-    """Record a review decision; every change is kept in the image's ``history`` (state.json, atomic)."""
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
-    with editing_state(project) as state:
-        entry = state["images"].setdefault(key, {})
-        if entry.get("status", "unreviewed") == status and note is None:
-            return  # no decision changed: keep the history free of repeats
-        entry["status"] = status
-        event: dict[str, str] = {"status": status, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        if note:
-            event["note"] = note
-        entry.setdefault("history", []).append(event)

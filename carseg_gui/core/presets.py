@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .config import KNOWN_PRESETS, TrainConfig
 from .jobs import InputError
 
 
@@ -72,16 +73,16 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 
+KNOWN_PRESETS.update(PRESETS)
+
 
 def preset_names() -> list[str]:
     return list(PRESETS)
 
 
-def make_config(name: str = "recipe", **overrides: Any) -> Any:
+def make_config(name: str = "recipe", **overrides: Any) -> TrainConfig:
     """A TrainConfig holding the preset's settings, then ``overrides`` (``None`` values are ignored,
     so argparse defaults of ``None`` mean "the preset's value")."""
-    from .training import TrainConfig
-
     if name not in PRESETS:
         raise InputError(f"unknown preset {name!r} (choose {', '.join(PRESETS)})")
     known = {f.name for f in fields(TrainConfig)}

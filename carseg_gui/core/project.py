@@ -7,18 +7,13 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .imageio import CorruptFile, atomic_write_json, read_json
+from .imageio import CorruptFile, read_json
 from .jobs import InputError
-
-STATE_VERSION = 1
 
 
 def default_project(data: Path) -> Path:
@@ -26,10 +21,19 @@ def default_project(data: Path) -> Path:
 
 
 def resolve_project(data: Path, project: Path | None) -> Path:
-    """The project folder, created if needed; a clear InputError when it cannot be written."""
+    """The project folder, created if needed; a clear InputError when it cannot be written.
+
+    Nothing is created unless ``data`` is a dataset folder (a mistyped path or a folder of other files
+    gets a message, not a ``.carseg/`` inside it), and an explicit project folder is created only inside
+    a folder that exists (a mistyped ``--project`` does not create a whole path)."""
+    from .dataset import require_dataset
+
+    require_dataset(Path(data))
     folder = Path(project) if project else default_project(data)
+    if not folder.parent.is_dir():
+        raise InputError(f"cannot create the project folder {folder}: {folder.parent} does not exist")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True)
         probe = folder / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
@@ -39,32 +43,6 @@ def resolve_project(data: Path, project: Path | None) -> Path:
     for sub in ("runs", "logs"):
         (folder / sub).mkdir(exist_ok=True)
     return folder
-
-
-def load_state(project: Path) -> dict[str, Any]:
-    state = read_json(Path(project) / "state.json", default=None) or {}
-    state.setdefault("version", STATE_VERSION)
-    state.setdefault("active_run", None)
-    state.setdefault("images", {})
-    return state
-
-
-def save_state(project: Path, state: dict[str, Any]) -> None:
-    atomic_write_json(Path(project) / "state.json", state)
-
-
-# The editor and the viewer (GUI thread) and training (a worker) all write state.json: one lock per
-# process makes each read-modify-write whole, so no writer drops another's change.
-_STATE_LOCK = threading.RLock()
-
-
-@contextmanager
-def editing_state(project: Path) -> Iterator[dict[str, Any]]:
-    """``with editing_state(p) as state: state[...] = ...`` reads, lets you change, then writes atomically."""
-    with _STATE_LOCK:
-        state = load_state(project)
-        yield state
-        save_state(project, state)
 
 
 @dataclass(frozen=True)
@@ -126,8 +104,9 @@ def list_runs(project: Path) -> list[RunInfo]:
     return [read_run(p) for p in sorted(runs.iterdir()) if p.is_dir() and (p / "config.json").exists()]
 
 
-def find_run(project: Path, which: str | None = "active") -> RunInfo:
-    """A run by id, folder path, ``latest`` (newest with a model) or ``active`` (chosen in the app)."""
+def find_run(project: Path, which: str | None = "active", active: str | None = None) -> RunInfo:
+    """A run by id, folder path, ``latest`` (newest with a model) or ``active``: the run id ``active``
+    (the project's choice, which :mod:`carseg_gui.session.store` keeps), else the latest."""
     which = which or "active"
     if which not in ("active", "latest"):
         path = Path(which)
@@ -140,12 +119,12 @@ def find_run(project: Path, which: str | None = "active") -> RunInfo:
         if not run.has_model:
             raise InputError(f"run {run.id} has no saved model ({run.status} before its first epoch ended)")
         return run
-    if which == "active":
-        active = load_state(project).get("active_run")
-        if active and (Path(project) / "runs" / active / "model.keras").exists():
-            chosen = read_run(Path(project) / "runs" / active)
-            if not chosen.problem:
-                return chosen
+    # ``active`` comes from state.json: only a plain run id inside runs/ is trusted, never a path.
+    plain = bool(active) and Path(str(active)).name == active and active not in (".", "..")
+    if which == "active" and plain and (Path(project) / "runs" / str(active) / "model.keras").exists():
+        chosen = read_run(Path(project) / "runs" / str(active))
+        if not chosen.problem:
+            return chosen
     with_model = [r for r in list_runs(project) if r.has_model and not r.problem]
     if not with_model:
         raise InputError(f"no trained run in {Path(project) / 'runs'}; run `carseg train` first")

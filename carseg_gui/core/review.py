@@ -70,13 +70,14 @@ def compare_runs(
     old: RunInfo,
     old_model: Any,
     cancel: CancelToken | None = None,
+    keys: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Validation Dice of the previous run and of the new one on the *same* images: the new run's
-    validation set, scored against today's masks (with the corrections), at cache size."""
-    keys = set(new.config.get("val_keys", []))
+    """Validation Dice of the previous run and of the new one on the *same* images: ``keys`` (default the
+    new run's validation set), scored against today's masks (with the corrections), at cache size."""
+    keys = set(new.config.get("val_keys", [])) if keys is None else set(keys)
     rows = [i for i, r in enumerate(cache.rows) if r["key"] in keys and r["labelled"]]
     if not rows:
-        return {"images": 0, "dice_before": None, "dice_after": None}
+        return {"images": 0, "before_run": old.id, "dice_before": None, "dice_after": None, "size": cache.size}
     masks = cache.masks()
 
     def mean_dice(run: RunInfo, model: Any) -> float:
@@ -84,7 +85,7 @@ def compare_runs(
         predictions = predict_rows(model, cache, rows, cancel=cancel)
         return round(float(np.mean([dice(masks[row], predicted_mask(prob, post)) for row, prob in predictions])), 5)
 
-    result = {"images": len(rows), "before_run": old.id, "dice_before": mean_dice(old, old_model)}
+    result = {"images": len(rows), "before_run": old.id, "size": cache.size, "dice_before": mean_dice(old, old_model)}
     result["dice_after"] = mean_dice(new, new_model)
     atomic_write_json(Path(new.folder) / "comparison.json", result)
     return result

@@ -15,90 +15,22 @@ import time
 import traceback
 import warnings
 from contextlib import suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .cache import Cache, generation_in_use, skipped_note
-from .distributed import STRATEGIES, custom_fit, is_chief, is_multiworker, make_strategy
+from .config import TrainConfig
+from .dataset import require_dataset
+from .distributed import custom_fit, is_chief, is_multiworker, make_strategy
 from .imageio import atomic_write_json
 from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress, os_error_words
 from .locking import project_lock
 from .preprocess import preprocess, require_labelled
-from .project import RunInfo, editing_state, new_run_id, read_run
+from .project import RunInfo, new_run_id, read_run
 from .split import grouped_split
-
-LOSSES = ("bce", "bce_dice")
-AUGMENTS = ("none", "flip", "full")
-SCHEDULES = ("none", "plateau", "cosine")
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 50
-    patience: int = 2
-    val_split: float = 0.1
-    batch_size: int = 16
-    size: int = 128
-    filters: int = 16
-    seed: int = 0
-    learning_rate: float = 1e-3
-    preset: str = "recipe"  # the preset these settings started from (presets.py); recorded with the run
-    # Beyond the recipe (the defaults are the recipe: off); the "best" preset turns them on.
-    loss: str = "bce"  # "bce" or "bce_dice" (binary cross-entropy + soft Dice)
-    batch_norm: bool = False
-    dropout: bool = True  # the recipe's dropout (0.1-0.3 per level) between the two convolutions of a block
-    levels: int = 4  # poolings of the U-Net's encoder (the recipe: 4); size must be a multiple of 2**levels
-    augment: str = "none"  # "none", "flip" or "full" (flip, shift/scale, brightness/contrast): augment.py
-    lr_schedule: str = "none"  # "none", "plateau" (halve on a val_loss plateau) or "cosine" (over the epochs)
-    # Inference settings, applied by prediction, export and evaluation of the run (predict.py, postprocess.py).
-    tta: bool = False  # average with the prediction of the horizontally flipped image
-    keep_largest: bool = False  # keep the largest connected component of the full-size mask
-    fill_holes: bool = False  # fill holes enclosed by the mask (windows, shadows inside the car)
-    # "auto": bfloat16 compute on CPUs with AMX/AVX-512 BF16 and float16 on GPUs; "on"/"off" force it.
-    precision: str = "auto"
-    xla: str = "auto"  # XLA compilation: on for GPUs, off on CPUs (measured slower there)
-    strategy: str = "auto"  # see distributed.py
-    init_from: str | None = None  # a run folder whose best weights start this run (warm start)
-
-    def validate(self) -> None:
-        from .jobs import InputError
-
-        if not 3 <= self.levels <= 6:
-            raise InputError(f"--levels must be between 3 and 6, got {self.levels}")
-        step = 2**self.levels
-        if self.size < step or self.size % step:
-            raise InputError(
-                f"--size must be a multiple of {step} (the U-Net halves it {self.levels} times), got {self.size}"
-            )
-        if not 0 <= self.val_split < 1:
-            raise InputError(f"--val-split must be in [0, 1), got {self.val_split}")
-        for name in ("epochs", "batch_size", "filters"):
-            if getattr(self, name) < 1:
-                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
-        if self.precision not in ("auto", "on", "off"):
-            raise InputError(f"--mixed-precision must be auto, on or off, got {self.precision!r}")
-        if self.xla not in ("auto", "on", "off"):
-            raise InputError(f"--xla must be auto, on or off, got {self.xla!r}")
-        if self.strategy not in STRATEGIES:
-            raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
-        if self.init_from and not (Path(self.init_from) / "model.keras").exists():
-            raise InputError(f"cannot start from {self.init_from}: it has no model.keras")
-        if self.patience < 0:
-            raise InputError("--patience must be at least 0")
-        if self.learning_rate <= 0:
-            raise InputError("--learning-rate must be positive")
-        choices = {"loss": LOSSES, "augment": AUGMENTS, "lr_schedule": SCHEDULES}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                flag = "--" + name.replace("_", "-")
-                raise InputError(f"{flag} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        from .presets import PRESETS
-
-        if self.preset not in PRESETS:
-            raise InputError(f"--preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
 
 
 def make_batches(
@@ -264,6 +196,8 @@ def train(
     config = config or TrainConfig()
     config.validate()
     cancel = cancel or CancelToken()
+    if cache is None:
+        require_dataset(Path(root))  # before the lock creates anything in a folder that is no dataset
     with project_lock(project, "train") as lock:
         if cache is None:
             cache = preprocess(root, project, config.size, progress=progress, cancel=cancel)
@@ -387,7 +321,5 @@ def _train(
         }
         atomic_write_json(run / "metrics.json", metrics)
     atomic_write_json(run / "status.json", {**status, "finished": time.time(), "train_s": round(elapsed, 2)})
-    if status["status"] == "finished" and chief:
-        with editing_state(project) as state:
-            state["active_run"] = run.name
+    # Making a finished run the active one is the session's decision (carseg_gui.session.actions).
     return read_run(run)

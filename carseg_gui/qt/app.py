@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 
 from .. import __version__
+from .paths import APPLICATION, ORGANIZATION, SAMPLE_COUNT, app_icon, resources_folder, user_data_folder
 
-ORGANIZATION = "carseg"
-APPLICATION = "carseg-gui"
+__all__ = ["APPLICATION", "ORGANIZATION", "SAMPLE_COUNT", "app_icon", "main", "resources_folder", "user_data_folder"]
 TABS = ("training", "viewer", "export")
-SAMPLE_COUNT = 64
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -40,34 +39,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.sample and args.data:
         parser.error("give a dataset folder or --sample, not both")
     return args
-
-
-def resources_folder() -> Path | None:
-    """``resources/`` of a source checkout or editable install."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "resources", here.parents[1] / "resources"):
-        if (candidate / "carseg-gui.svg").exists():
-            return candidate
-    return None
-
-
-def app_icon() -> object:
-    from PySide6.QtGui import QIcon
-
-    icon = QIcon()
-    folder = resources_folder()
-    if folder is not None:
-        for png in sorted(folder.glob("carseg-gui-*.png")):
-            icon.addFile(str(png))
-        if icon.isNull():
-            icon.addFile(str(folder / "carseg-gui.svg"))
-    return icon
-
-
-def user_data_folder() -> Path:
-    from PySide6.QtCore import QStandardPaths
-
-    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,8 @@
-"""The user's actions (open, preprocess, train, export, cancel) as jobs, and what their results change.
+"""The bridge from the window to the session: runs :mod:`carseg_gui.session.actions` as jobs on the
+JobRunner's thread and turns their results into status lines and signals.
 
-Panels call these methods and listen to AppState and the JobRunner; nothing here touches widgets.
+Panels call these methods and listen to AppState and the JobRunner; nothing here touches widgets, and
+nothing here decides: the actions and :mod:`carseg_gui.session.rules` do.
 """
 
 from __future__ import annotations
@@ -14,21 +16,25 @@ from PySide6.QtCore import QObject, Signal
 from ..core.cache import Cache
 from ..core.export import ExportSummary
 from ..core.jobs import Progress
-from . import jobs
+from ..session import actions
+from ..session.rules import Job, job_label
 from .errors import log_to
 from .progress import status_line
-from .state import JOB_LABELS, AppState
+from .state import AppState
 from .workers import JobRunner
 
 log = logging.getLogger("carseg_gui")
 
-FAILED_TITLES = {
-    "open": "Cannot open the dataset",
-    "sample": "Cannot create the sample",
-    "preprocess": "Preprocessing failed",
-    "train": "Training failed",
-    "export": "Export failed",
-    "review": "Cannot compute the review queue",
+
+# What a job that raised Cancelled leaves behind (a training cancelled during its epochs ends as a run
+# marked cancelled instead, reported by _succeeded).
+CANCELLED = {
+    "open": "Opening cancelled",
+    "sample": "Generating the sample cancelled; the images written so far stay in its folder",
+    "preprocess": "Preprocessing cancelled; the cache is as it was before",
+    "train": "Training cancelled while preparing the cache; no run was started",
+    "export": "Export cancelled; no half-written file was left, the complete ones stay in the folder",
+    "review": "Scoring the review queue cancelled",
 }
 
 
@@ -59,20 +65,20 @@ class Controller(QObject):
             return False
         self.status.emit(f"Opening {path}…")
         return self.runner.start(
-            "open", jobs.open_project, Path(path), Path(project) if project else None, self.fallback_projects
+            "open", actions.open_project, Path(path), Path(project) if project else None, self.fallback_projects
         )
 
     def open_sample(self, folder: Path, count: int = 64) -> bool:
         if self.state.why_not("sample"):
             return False
         self.status.emit(f"Preparing the built-in sample in {folder}…")
-        return self.runner.start("sample", jobs.sample_then_open, Path(folder), count)
+        return self.runner.start("sample", actions.sample_then_open, Path(folder), count)
 
     def preprocess(self, size: int | None = None) -> bool:
         st = self.state
         if st.why_not("preprocess") or st.root is None or st.project is None:
             return False
-        return self.runner.start("preprocess", jobs.prepare_job, st.root, st.project, int(size or st.size))
+        return self.runner.start("preprocess", actions.prepare, st.root, st.project, int(size or st.size))
 
     def train(self, config: Any) -> bool:
         st = self.state
@@ -82,7 +88,7 @@ class Controller(QObject):
 
         st.update_project_state(train_config=asdict(config))
         previous = st.active().id if st.active() else None
-        return self.runner.start("train", jobs.train_job, st.root, st.project, config, previous, uses_tf=True)
+        return self.runner.start("train", actions.train, st.root, st.project, config, previous=previous, uses_tf=True)
 
     def review(self) -> bool:
         """Dice of every labelled image against the active run's prediction (the review queue)."""
@@ -91,7 +97,7 @@ class Controller(QObject):
         if st.why_not("review") or run is None or st.root is None or st.project is None:
             return False
         self.status.emit(f"Scoring every labelled image against run {run.id} for the review queue…")
-        return self.runner.start("review", jobs.review_job, st.root, st.project, run.id, uses_tf=True)
+        return self.runner.start("review", actions.review, st.root, st.project, run.id, uses_tf=True)
 
     def export(self, out: Path, which: str, fmt: str, threshold: float, overwrite: bool) -> bool:
         st = self.state
@@ -100,13 +106,13 @@ class Controller(QObject):
             return False
         st.update_project_state(export={"out": str(out), "set": which, "format": fmt, "threshold": threshold})
         return self.runner.start(
-            "export", jobs.export_job, st.root, st.project, Path(out), run.id, which, fmt, threshold, overwrite,
+            "export", actions.export, st.root, st.project, Path(out), run.id, which, fmt, None, threshold, overwrite,
             uses_tf=True,
         )  # fmt: skip
 
     def cancel(self) -> None:
         if self.runner.busy:
-            self.status.emit(f"Cancelling {JOB_LABELS.get(self.runner.name, self.runner.name).lower()}…")
+            self.status.emit(f"Cancelling {job_label(self.runner.name).lower()}…")
             self.runner.cancel()
 
     def set_active_run(self, run_id: str | None) -> None:
@@ -133,6 +139,8 @@ class Controller(QObject):
             ds = result.dataset
             self.status.emit(f"Opened {result.root.name}: {ds.summary()}")
             self.opened.emit(result)
+            if result.recovered:
+                self.error.emit("The project's state was damaged", result.recovered, "")
         elif name == "preprocess":
             cache: Cache = result
             st.set_cache(cache)
@@ -145,8 +153,10 @@ class Controller(QObject):
             st.reload_runs()
             best = run.metrics.get("val_dice", run.metrics.get("dice"))
             score = f", best Dice {best:.4f} (epoch {run.metrics.get('best_epoch')})" if best is not None else ""
-            if run.status == "finished":
+            if run.status == "finished" and result.activated:
                 self.status.emit(f"Run {run.id} finished{score}; it is now used for prediction")
+            elif run.status == "finished":
+                self.status.emit(f"Run {run.id} finished{score} without a saved model; the active run is unchanged")
             else:
                 kept = "its best model is kept" if run.has_model else "no epoch finished, so no model was saved"
                 self.status.emit(f"Run {run.id} {run.status}{score}; {kept}")
@@ -156,7 +166,8 @@ class Controller(QObject):
                 c = result.comparison
                 self.status.emit(
                     f"Run {run.id}: validation Dice {c['dice_before']:.4f} (run {c['before_run']}) → "
-                    f"{c['dice_after']:.4f} on the same {c['images']} images"
+                    f"{c['dice_after']:.4f} at {c.get('size', '?')} px on the same {c['images']} images "
+                    "that neither run trained on"
                 )
                 self.compared.emit(run, c)
         elif name == "review":
@@ -173,12 +184,13 @@ class Controller(QObject):
     def _failed(self, name: str, message: str, details: str) -> None:
         if name == "train":
             self.state.reload_runs()  # the run folder says "failed"
-        self.status.emit(f"{FAILED_TITLES.get(name, name)}: {message}")
-        self.error.emit(FAILED_TITLES.get(name, f"{name} failed"), message, details)
+        title = Job(name).failure_title if name in Job._value2member_map_ else f"{name} failed"
+        self.status.emit(f"{title}: {message}")
+        self.error.emit(title, message, details)
         self.jobEnded.emit(name, "failed")
 
     def _cancelled(self, name: str) -> None:
         if name == "train":
             self.state.reload_runs()
-        self.status.emit(f"{JOB_LABELS.get(name, name)} cancelled; nothing half-written was kept")
+        self.status.emit(CANCELLED.get(name, f"{job_label(name)} cancelled"))
         self.jobEnded.emit(name, "cancelled")

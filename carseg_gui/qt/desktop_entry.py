@@ -71,7 +71,7 @@ def desktop_entry(command: Sequence[str]) -> str:
 
 
 def _resources() -> Path | None:
-    from .app import resources_folder
+    from .paths import resources_folder
 
     return resources_folder()
 

@@ -24,6 +24,7 @@ from .. import __version__
 from ..core.postprocess import PostProcess
 from .controller import Controller
 from .errors import show_error
+from .help import HelpDialog
 from .panels.dataset_panel import DatasetPanel
 from .panels.export_panel import ExportPanel
 from .panels.training_panel import TrainingPanel
@@ -34,45 +35,6 @@ from .welcome import WelcomePage
 
 log = logging.getLogger("carseg_gui")
 MAX_RECENT = 8
-HELP = """<h3>carseg-gui</h3>
-<p>Segment cars in photos with a U-Net, in four steps:</p>
-<ol>
-<li><b>Open</b> a dataset folder (Ctrl+O, or drop it on the window): Carvana's <tt>train/</tt> +
-<tt>train_masks/</tt> (+ <tt>test/</tt>), or <tt>images/</tt> + <tt>masks/</tt>.</li>
-<li><b>Preprocess</b> (Dataset panel): images are resized and masks binarised into a cache.</li>
-<li><b>Train</b> (Training tab): watch the curves; the best model is kept, even when you cancel.</li>
-<li><b>Look</b> at the results page by page (Viewer tab) and <b>export</b> the masks (Ctrl+E).</li>
-</ol>
-<p>Everything the app writes goes into the project folder (<tt>.carseg</tt> inside the dataset);
-your images and masks are never modified.</p>
-<p><b>Keyboard shortcuts</b></p>
-<table cellspacing="0" cellpadding="2">
-<tr><td>Ctrl+O · Ctrl+E · Ctrl+Q</td><td>open a folder · export masks · quit</td></tr>
-<tr><td>PageUp / PageDown · Ctrl+Home / Ctrl+End · Ctrl+R</td><td>previous / next · first / last · random page</td></tr>
-<tr><td>Ctrl+1 / 2 / 3</td><td>Training, Viewer, Export tab</td></tr>
-<tr><td>Enter, double-click</td><td>open the image in the mask editor</td></tr>
-<tr><td>Esc</td><td>cancel the running job</td></tr>
-<tr><td>F1</td><td>this help</td></tr>
-<tr><td colspan="2"><i>In the mask editor</i></td></tr>
-<tr><td>B · E · F</td><td>brush · eraser · fill</td></tr>
-<tr><td>L · K</td><td>polygon fill · polygon cut</td></tr>
-<tr><td>[ · ]</td><td>smaller · larger brush</td></tr>
-<tr><td>P</td><td>take the prediction as the mask</td></tr>
-<tr><td>A · X · U</td><td>approve · exclude · mark unreviewed</td></tr>
-<tr><td>V · O</td><td>overlay · outline on/off</td></tr>
-<tr><td>Ctrl+Z · Ctrl+Shift+Z, Ctrl+Y</td><td>undo · redo</td></tr>
-<tr><td>Left · Right</td><td>previous · next image</td></tr>
-<tr><td>0 · 1</td><td>fit to window · 100 %</td></tr>
-</table>
-<p><b>Review status</b> of an image: <i>unreviewed</i> (nobody looked at it yet), <i>corrected</i> (you edited
-its mask: training uses your mask), <i>approved</i> (the mask shown is right: training uses it),
-<i>excluded</i> (left out of training and validation).</p>
-<p><b>Where files are written:</b> the project folder, <tt>.carseg</tt> inside the dataset (or, when the
-dataset is read-only, a folder under the app's data folder): the preprocessed cache, <tt>runs/</tt> (models,
-curves), <tt>corrections/</tt> (your edited masks), <tt>state.json</tt> and <tt>logs/</tt>. Exports go to the
-folder you choose. Your images and masks are never modified.</p>"""
-
-
 class MainWindow(QMainWindow):
     imageOpened = Signal(object)  # the dialog (or editor) that open_image showed
 
@@ -198,7 +160,7 @@ class MainWindow(QMainWindow):
             self.controller.open_dataset(folder)
 
     def open_sample(self) -> None:
-        from .app import SAMPLE_COUNT, user_data_folder
+        from .paths import SAMPLE_COUNT, user_data_folder
 
         self.controller.open_sample(user_data_folder() / "sample", SAMPLE_COUNT)
 
@@ -317,9 +279,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def show_help(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "carseg-gui help", HELP, QMessageBox.StandardButton.Close, self)
-        box.setObjectName("helpBox")
-        box.open()
+        HelpDialog(self).open()
 
     def about_text(self) -> str:
         import importlib.metadata

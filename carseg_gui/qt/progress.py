@@ -74,6 +74,8 @@ def status_line(name: str, p: Progress) -> str:
         dice = p.info.get("val_dice", p.info.get("dice"))
         score = f" · Dice {dice:.4f}" if dice is not None else ""
         return f"Training: epoch {p.done}/{p.total} done{score} · best epoch {p.info.get('best_epoch')}"
+    if p.stage == "model":
+        return p.message or "Training: building the model…"
     if p.stage == "device":
         return f"Training on {p.message}"
     if p.stage in ("predict", "export"):

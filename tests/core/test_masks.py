@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import cv2
@@ -11,14 +10,7 @@ import numpy as np
 import pytest
 
 from carseg_gui.core import masks as M
-from carseg_gui.core.corrections import (
-    corrected_masks,
-    correction_path,
-    get_status,
-    load_correction,
-    save_correction,
-    set_status,
-)
+from carseg_gui.core.corrections import corrected_masks, correction_path, load_correction, save_correction
 
 
 def _centres(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -180,18 +172,11 @@ def test_correction_round_trip_and_status_history(tmp_path: Path) -> None:
     assert problem is None and loaded is not None and np.array_equal(loaded, mask)
     assert load_correction(tmp_path, "other.jpg", (30, 40)) == (None, None)
 
-    assert get_status(tmp_path, "train/a.jpg") == "unreviewed"
-    set_status(tmp_path, "train/a.jpg", "corrected")
-    set_status(tmp_path, "train/a.jpg", "corrected")  # a repeat is not a new decision
-    set_status(tmp_path, "train/a.jpg", "approved", note="looks right")
-    assert get_status(tmp_path, "train/a.jpg") == "approved"
-    state = json.loads((tmp_path / "state.json").read_text())
-    history = state["images"]["train/a.jpg"]["history"]
-    assert [h["status"] for h in history] == ["corrected", "approved"] and history[1]["note"] == "looks right"
-    # An approved correction is still the mask training uses.
-    assert corrected_masks(tmp_path) == {"train/a.jpg": correction_path(tmp_path, "train/a.jpg")}
-    with pytest.raises(ValueError):
-        set_status(tmp_path, "train/a.jpg", "great")
+    # An approved correction is still the mask training uses; an unreviewed one is not.
+    assert corrected_masks(tmp_path, {"train/a.jpg": "approved"}) == {
+        "train/a.jpg": correction_path(tmp_path, "train/a.jpg")
+    }
+    assert corrected_masks(tmp_path, {"train/a.jpg": "unreviewed"}) == {}
 
 
 @pytest.mark.parametrize("content", ["wrong size", "garbage"])

@@ -3,13 +3,17 @@
 import numpy as np
 import pytest
 
-from carseg_gui.core.corrections import save_correction, set_status
+from carseg_gui.core.corrections import save_correction
 from carseg_gui.core.metrics import dice
 from carseg_gui.core.predict import predict_rows
-from carseg_gui.core.project import find_run
 from carseg_gui.core.review import compare_runs, review_scores, worst_first
 from carseg_gui.core.training import TrainConfig
-from carseg_gui.core.workflow import load_run_model, prepare, run_training
+from carseg_gui.session.actions import find_run, load_run_model, prepare, set_status
+from carseg_gui.session.actions import train as _train
+
+
+def run_training(*args, **kwargs):  # type: ignore[no-untyped-def]
+    return _train(*args, **kwargs).run
 
 TINY = dict(epochs=1, size=32, filters=4, batch_size=4, val_split=0.25)
 

@@ -8,10 +8,16 @@ import pytest
 
 from carseg_gui.core.export import export_masks, mask_name
 from carseg_gui.core.jobs import CancelToken, InputError, Progress
-from carseg_gui.core.project import find_run, load_state
 from carseg_gui.core.rle import rle_decode
 from carseg_gui.core.training import TrainConfig
-from carseg_gui.core.workflow import load_run_model, predict_to_folder, prepare, run_training
+from carseg_gui.session.actions import export as predict_to_folder
+from carseg_gui.session.actions import find_run, load_run_model, prepare
+from carseg_gui.session.actions import train as _train
+from carseg_gui.session.store import StateStore
+
+
+def run_training(*args, **kwargs):  # type: ignore[no-untyped-def]
+    return _train(*args, **kwargs).run
 
 TINY = dict(epochs=2, size=32, filters=4, batch_size=4, val_split=0.25)
 
@@ -38,7 +44,7 @@ def test_run_folder_records_everything(trained) -> None:
     val_cars = {k.split("/")[1].split("_")[0] for k in cfg["val_keys"]}
     assert val_cars and train_cars.isdisjoint(val_cars)
     assert {"val_dice", "val_iou", "val_accuracy", "best_epoch"} <= set(run.metrics)
-    assert load_state(project)["active_run"] == run.id
+    assert StateStore(project).active_run() == run.id
     stages = {e.stage for e in events}
     assert {"preprocess", "batch", "epoch"} <= stages
     epochs = [e for e in events if e.stage == "epoch"]

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from carseg_gui.core.cache import cache_folder
-from carseg_gui.core.project import load_state
+from carseg_gui.session.store import StateStore
 from carseg_gui.qt.viewer.page_model import PredictionStore
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job, wait_page
 
@@ -51,7 +51,7 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
     assert "finished" in window.training_panel.outcome.text()
     assert window.training_panel.runs.tree.topLevelItem(0).text(0) == "●"
     assert len(window.training_panel.curves.history) == 1
-    assert load_state(st.project)["active_run"] == run.id
+    assert StateStore(st.project).active_run() == run.id
 
     # the viewer predicts the page with the new run; paging forward, back, random, by key and by name
     qtbot.waitUntil(lambda: not viewer.model.missing_predictions(), timeout=60_000)
@@ -76,7 +76,7 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
     assert viewer.page == 0
     assert not viewer.go_to("no-such-car")
     assert "No image named" in viewer.info.text()
-    qtbot.waitUntil(lambda: load_state(st.project).get("viewer") == {"set": "train", "page": 0})
+    qtbot.waitUntil(lambda: StateStore(st.project).preference("viewer") == {"set": "train", "page": 0})
 
     # many prediction requests in a row, some left before they finish (each one a new predict call
     # in the same service thread: this crashed TensorFlow when each request was its own slot call)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from carseg_gui.core.project import save_state
+from carseg_gui.core.imageio import atomic_write_json
 from carseg_gui.qt.controller import Controller
 from carseg_gui.qt.errors import LOG_NAME
 from carseg_gui.qt.main_window import MainWindow
@@ -47,7 +47,7 @@ def test_reopening_restores_the_project_and_a_broken_model_is_reported(qtbot, wi
     project = sample / ".carseg"
     project.mkdir()
     fake_run(project, "20250101-000000", 32, b"not a keras file")
-    save_state(project, {"active_run": "20250101-000000", "viewer": {"set": "train", "page": 1}})
+    atomic_write_json(project / "state.json", {"active_run": "20250101-000000", "viewer": {"set": "train", "page": 1}})
     window.viewer_panel.page_size = 8
     window.tabs.setCurrentWidget(window.viewer_panel)
     assert open_dataset(qtbot, window, sample) == "succeeded"
@@ -70,12 +70,10 @@ def test_reopening_restores_the_project_and_a_broken_model_is_reported(qtbot, wi
 
 
 def test_a_failed_training_is_a_readable_message_with_details(qtbot, window, sample: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from carseg_gui.core import workflow
-
     def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise MemoryError()
 
-    monkeypatch.setattr(workflow, "run_training", broken)
+    monkeypatch.setattr("carseg_gui.core.training.train", broken)
     assert open_dataset(qtbot, window, sample) == "succeeded"
     assert wait_job(qtbot, window, "train", window.training_panel.train_button.click) == "failed"
     box = window.last_error

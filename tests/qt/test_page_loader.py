@@ -9,8 +9,8 @@ import numpy as np
 
 from carseg_gui.core.postprocess import postprocess
 from carseg_gui.core.project import RunInfo
-from carseg_gui.core.workflow import prepare
 from carseg_gui.qt.viewer.loader import PageLoader, PageRequest
+from carseg_gui.session.actions import prepare
 from tests.datasets import BlobModel, make_carvana
 
 

@@ -71,7 +71,7 @@ def test_best_preset_from_the_panel_trains_and_is_shown(qtbot, window, sample: P
 def test_a_project_trained_from_the_cli_opens_with_its_active_runs_settings(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
     from carseg_gui.core.presets import make_config
     from carseg_gui.core.project import default_project
-    from carseg_gui.core.workflow import run_training
+    from carseg_gui.session.actions import train as run_training
 
     config = make_config("best", size=32, epochs=1, batch_size=8, filters=4)
     run_training(sample, default_project(sample), config)  # as `carseg train --preset best ...` does

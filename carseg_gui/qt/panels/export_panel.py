@@ -26,8 +26,8 @@ from ...core.export import ExportSummary, mask_name
 from ...core.jobs import Progress
 from ...core.presets import describe_changes
 from ...core.project import RunInfo
+from ...session.actions import SUBMISSION_NAME, existing_outputs
 from ..controller import Controller
-from ..jobs import SUBMISSION_NAME, existing_outputs
 from ..progress import Rate, duration
 from .choices import choice_box
 

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.config import ConfigError, TrainConfig
 from ...core.imageio import read_json
 from ...core.jobs import InputError, Progress
 from ...core.presets import PRESETS, describe_changes, make_config
 from ...core.project import RunInfo
-from ...core.training import TrainConfig
 from ..controller import Controller
 from ..progress import TrainingClock, duration
 from .curves import CurvesView
@@ -50,6 +50,17 @@ SETTINGS = [
     ("seed", "Seed", 0, 2**31 - 1, 1, "", "Random seed of the split, the shuffling and the initial weights: "
      "the same seed gives the same run."),
 ]  # fmt: skip
+
+
+# The training settings as this panel's labels name them (ConfigError names TrainConfig's field).
+FIELD_WORDS = {
+    "size": "image size",
+    "batch_size": "batch size",
+    "val_split": "validation split",
+    "learning_rate": "learning rate",
+    "init_from": "the warm-start run",
+    "precision": "mixed precision",
+}
 
 
 class TrainingPanel(QWidget):
@@ -239,8 +250,10 @@ class TrainingPanel(QWidget):
         try:
             config.validate()
             problem = None
+        except ConfigError as exc:  # it names the field: say it with the field's label
+            problem = f"{FIELD_WORDS.get(exc.field, exc.field.replace('_', ' '))} {exc.problem}"
         except InputError as exc:
-            problem = str(exc).replace("--size", "image size").replace("--", "")
+            problem = str(exc)
         self.problem.setText(problem or "")
         self.state.set_size(config.size, problem)
         self._update_preset_note(config)

@@ -23,7 +23,8 @@ from ...core.imageio import UnreadableImage, read_mask
 from ...core.jobs import Cancelled, CancelToken
 from ...core.otsu import otsu_mask
 from ...core.project import RunInfo
-from ..workers import describe_error, preload_tensorflow
+from ..tf_preload import preload_tensorflow
+from ..workers import describe_error
 
 PREDICT_BATCH = 25  # two batches per page of 50: the first half shows up sooner
 
@@ -161,7 +162,7 @@ class PageLoader(QObject):
             self._models.move_to_end(req.stamp)
             return self._models[req.stamp]
         preload_tensorflow()
-        from ...core.workflow import load_run_model
+        from ...session.actions import load_run_model
 
         assert req.run is not None
         model = load_run_model(req.run)

@@ -1,0 +1,275 @@
+"""What the app can do, as plain functions that ``carseg`` (cli.py) and the window (qt/) both call.
+
+Each takes the dataset folder (``root``) and the project folder, follows core's contract
+``fn(..., progress, cancel)``, and reads or writes the project's decisions only through
+:class:`~carseg_gui.session.store.StateStore`. Nothing here imports Qt; the window runs these functions on a
+worker thread and turns their results into what it shows.
+
+Read this module to learn what the app can do: open, preprocess, train (and compare with the run it
+replaces), review, evaluate, export, set a review status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.cache import Cache, open_cache
+from ..core.corrections import corrected_masks
+from ..core.dataset import Dataset, scan
+from ..core.export import ExportSummary, export_masks, mask_name
+from ..core.jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
+from ..core.postprocess import PostProcess
+from ..core.preprocess import preprocess
+from ..core.project import RunInfo, list_runs, resolve_project
+from ..core.project import find_run as _find_run
+from ..core.training import TrainConfig
+from .store import StateStore
+
+SUBMISSION_NAME = "submission.csv"
+
+
+@dataclass
+class ProjectSnapshot:
+    """Everything the app shows about a dataset right after opening it."""
+
+    root: Path
+    project: Path
+    dataset: Dataset
+    caches: dict[int, Cache] = field(default_factory=dict)
+    runs: list[RunInfo] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    recovered: str | None = None  # a broken state.json was set aside: what the user lost
+
+
+@dataclass
+class TrainResult:
+    run: RunInfo
+    cache: Cache | None
+    comparison: dict[str, Any] | None = None  # validation Dice before/after, when a run was replaced
+    activated: bool = False  # the run became the one used for prediction
+
+
+# ----- opening
+def cache_sizes(project: Path) -> list[int]:
+    folder = Path(project) / "cache"
+    if not folder.is_dir():
+        return []
+    return sorted(int(m[1]) for p in folder.iterdir() if (m := re.fullmatch(r"s(\d+)", p.name)) and p.is_dir())
+
+
+def open_project(
+    root: Path,
+    project: Path | None = None,
+    fallback: Path | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> ProjectSnapshot:
+    """Scan ``root`` and read its project folder. ``fallback`` is a per-user folder used when the
+    default project folder (inside the dataset) cannot be written, e.g. a read-only dataset."""
+    root = Path(root).expanduser().resolve()
+    progress(Progress("open", 0, 1, f"reading {root}"))
+    dataset = scan(root)  # raises InputError for a folder with no dataset: checked before writing anything
+    try:
+        folder = resolve_project(root, Path(project) if project else None)
+    except InputError:
+        if project or fallback is None:
+            raise
+        digest = hashlib.sha256(str(root).encode()).hexdigest()[:8]
+        folder = resolve_project(root, Path(fallback) / f"{root.name}-{digest}")
+    caches = {}
+    for size in cache_sizes(folder):
+        if cancel:
+            cancel.check()
+        cache = open_cache(folder, size)
+        if cache is not None:
+            caches[size] = cache
+    store = StateStore(folder)
+    state = store.read()
+    snapshot = ProjectSnapshot(root, folder, dataset, caches, list_runs(folder), state, store.recovered)
+    progress(Progress("open", 1, 1))
+    return snapshot
+
+
+def sample_then_open(
+    out: Path, count: int = 64, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> ProjectSnapshot:
+    """Generate the built-in sample (a no-op when it is already there) and open it."""
+    from ..core.sample import generate_sample
+
+    generate_sample(Path(out), count=count, progress=progress, cancel=cancel)
+    return open_project(Path(out), progress=progress, cancel=cancel)
+
+
+# ----- runs
+def find_run(project: Path, which: str | None = "active") -> RunInfo:
+    """A run by id or folder, ``latest``, or ``active`` (the project's choice, else the latest)."""
+    return _find_run(project, which, active=StateStore(project).active_run())
+
+
+def load_run_model(run: RunInfo, tta: bool | None = None) -> Any:
+    """The run's model, wrapped with flip test-time augmentation when the run says so (``tta=None``)
+    or when asked; every caller (viewer, export, evaluation) then predicts as the run was meant to."""
+    from ..core.predict import with_flip_tta
+    from ..core.unet import load_model
+
+    try:
+        model = load_model(run.model_path)
+    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors...
+        raise InputError(f"run {run.id}: its model {run.model_path} cannot be loaded ({exc})") from exc
+    use_tta = bool(run.config.get("tta", False)) if tta is None else tta
+    return with_flip_tta(model) if use_tta else model
+
+
+def set_active_run(project: Path, run_id: str | None) -> None:
+    StateStore(project).set_active_run(run_id)
+
+
+# ----- preprocessing and training
+def prepare(
+    root: Path, project: Path, size: int = 128, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> Cache:
+    """The cache of ``root`` at ``size``, with the project's corrections and exclusions applied."""
+    store = StateStore(project)
+    statuses = store.statuses()
+    return preprocess(
+        root,
+        project,
+        size,
+        mask_overrides=corrected_masks(project, statuses),
+        excluded={k for k, s in statuses.items() if s == "excluded"},
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def train(
+    root: Path,
+    project: Path,
+    config: TrainConfig,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    previous: str | None = None,
+) -> TrainResult:
+    """Bring the cache up to date, train, make a finished run with a model the active one, and, when it
+    replaces ``previous``, score both runs on the same validation images.
+
+    The device the run computes on is reported once as a ``device`` progress."""
+    from ..core.training import train as train_model
+
+    device: list[str] = []
+
+    def relay(p: Progress) -> None:
+        if p.stage in ("batch", "epoch") and not device:
+            from ..core.unet import compute_device  # TensorFlow is loaded by now: cheap
+
+            device.append(compute_device())
+            progress(Progress("device", 0, 0, device[0], {"device": device[0]}))
+        progress(p)
+
+    cache = prepare(root, project, config.size, relay, cancel)
+    # Loading TensorFlow and building the model take seconds: say so, not the last cache line.
+    progress(Progress("model", 0, 1, "Training: loading TensorFlow and building the model…"))
+    run = train_model(root, project, config, progress=relay, cancel=cancel, cache=cache)
+    activated = run.status == "finished" and run.has_model
+    if activated:
+        set_active_run(project, run.id)
+    comparison = None
+    if previous is not None and run.has_model:
+        comparison = _compare(project, cache, run, previous, cancel)
+    return TrainResult(run, open_cache(project, config.size) or cache, comparison, activated)
+
+
+def _compare(
+    project: Path, cache: Cache, run: RunInfo, previous: str, cancel: CancelToken | None
+) -> dict[str, Any] | None:
+    """Validation Dice of the previous run and the new one, on the new run's validation images that the
+    previous run did not train on either (scoring a run on its own training images flatters it)."""
+    from ..core.review import compare_runs
+
+    try:
+        old = _find_run(project, previous)
+    except InputError:
+        return None  # the previous run has no model any more: nothing to compare with
+    if int(old.config.get("size", 0)) != int(run.config.get("size", -1)):
+        return None
+    unseen = set(run.config.get("val_keys", [])) - set(old.config.get("train_keys", []))
+    return compare_runs(cache, run, load_run_model(run), old, load_run_model(old), cancel, keys=unseen)
+
+
+# ----- review, evaluation, export
+def review(
+    root: Path, project: Path, run_id: str, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> tuple[str, dict[str, float]]:
+    """Per-image Dice of mask vs. prediction of the run, for the viewer's "worst first" order."""
+    from ..core.review import review_scores
+
+    run = find_run(project, run_id)
+    cache = prepare(root, project, int(run.config.get("size", 128)), progress, cancel)
+    return run.id, review_scores(cache, run, load_run_model(run), progress=progress, cancel=cancel)
+
+
+def evaluate(
+    root: Path,
+    project: Path,
+    run: str | None = "active",
+    threshold: float = 0.5,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    tta: bool | None = None,
+    post: PostProcess | None = None,
+) -> dict[str, Any]:
+    """``tta`` and ``post`` override the run's inference settings; ``None`` keeps the run's."""
+    from ..core.evaluate import evaluate as evaluate_cache
+
+    info = find_run(project, run)
+    cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
+    model = load_run_model(info, tta)
+    return evaluate_cache(cache, info, model, threshold, progress, cancel, post)
+
+
+def export(
+    root: Path,
+    project: Path,
+    out: Path,
+    run: str | None = "active",
+    which: str = "test",
+    fmt: str | None = "png",
+    rle: Path | None = None,
+    threshold: float = 0.5,
+    overwrite: bool = False,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    tta: bool | None = None,
+    post: PostProcess | None = None,
+) -> ExportSummary:
+    """Masks as PNG/GIF files (``fmt``) and/or one RLE CSV (``rle``), at each image's original size.
+    ``fmt="rle"`` is the GUI's choice "one CSV": ``submission.csv`` in ``out``, no mask files."""
+    if fmt == "rle":
+        fmt, rle = None, Path(out) / SUBMISSION_NAME
+    info = find_run(project, run)
+    cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
+    model = load_run_model(info, tta)
+    return export_masks(cache, info, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post)
+
+
+def existing_outputs(cache: Cache | None, out: Path, which: str, fmt: str) -> list[Path]:
+    """The files an export would replace, so the window can ask before overwriting (run it off the GUI
+    thread: a test set of 100k images is 100k ``stat`` calls)."""
+    out = Path(out)
+    if fmt == "rle":
+        return [out / SUBMISSION_NAME] if (out / SUBMISSION_NAME).exists() else []
+    if cache is None or not out.is_dir():
+        return []
+    present = {p.name for p in out.iterdir()}
+    names = {mask_name(cache.rows[r]["image"], fmt) for r in cache.rows_for_set(which)}
+    return [out / n for n in sorted(names & present)]
+
+
+# ----- review decisions
+def set_status(project: Path, key: str, status: str, note: str | None = None) -> bool:
+    """Record a review decision for one image (its history is kept); False when nothing changed."""
+    return StateStore(project).set_status(key, status, note)
