@@ -87,6 +87,17 @@ def _find_layout(root: Path) -> tuple[str, Path, Path | None, Path | None]:
     raise InputError(f"{root}: no dataset found (expected train/ + train_masks/ [+ test/], or images/ + masks/)")
 
 
+def require_dataset(root: Path) -> None:
+    """InputError unless ``root`` is a folder in a layout this app reads: checked before anything is written
+    for it (the project folder, a lock), so a mistyped path or a folder of other files is left untouched."""
+    root = Path(root)
+    if not root.exists():
+        raise InputError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder")
+    _find_layout(root)
+
+
 def _is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
@@ -106,8 +117,7 @@ def scan(root: Path) -> Dataset:
     Paths are absolute (the root is resolved): the cache keeps them, and a command run later from
     another working folder must read the same files, not fail or find another folder's."""
     root = Path(root).resolve()
-    if not root.is_dir():
-        raise InputError(f"{root}: not a folder")
+    require_dataset(root)
     layout, image_dir, mask_dir, test_dir = _find_layout(root)
     problems: list[Problem] = []
 
