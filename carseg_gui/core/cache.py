@@ -219,11 +219,21 @@ def _check_index(folder: Path, index: dict[str, Any], size: int) -> str | None:
         return f"{path}: damaged (no checksum)"
     if not all(isinstance(r, dict) and {"key", "fp", "labelled", "orig"} <= set(r) for r in rows):
         return f"{path}: damaged (a row lacks its fields)"
+    if not all(_plausible_size(r["orig"]) for r in rows):  # masks are made at this size: never trust it blindly
+        return f"{path}: damaged (a row's original size is not an image size)"
     for name, shape in (("images.npy", (size, size, 3)), ("masks.npy", (size, size))):
         problem = _check_matrix(folder / generation / name, shape, len(rows), index.get("bytes", {}).get(name))
         if problem:
             return problem
     return None
+
+
+def _plausible_size(orig: Any) -> bool:
+    return (
+        isinstance(orig, list)
+        and len(orig) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 65535 for v in orig)
+    )
 
 
 def _check_matrix(path: Path, row_shape: tuple[int, ...], rows: int, recorded: int | None) -> str | None:

@@ -89,8 +89,26 @@ def read_run(folder: Path) -> RunInfo:
         if not isinstance(value, dict):
             return _broken(folder, f"{path}: damaged (not a JSON object)")
         parts[name] = value
+    problem = _check_config(folder / "config.json", parts["config"])
+    if problem:
+        return _broken(folder, problem)
     status = parts["status"].get("status", "unknown")
     return RunInfo(folder.name, folder, str(status), parts["config"], parts["metrics"])
+
+
+MAX_SIZE = 2048  # a cache of 2048 px rows is 12 MB an image; beyond that a run's size is not to be trusted
+
+
+def _check_config(path: Path, config: dict[str, Any]) -> str | None:
+    """What a run's config.json says is used to build caches and load models: refuse values no training
+    writes (a crafted ``size: 20000`` would make a 32 GB cache)."""
+    size = config.get("size", 128)
+    if not isinstance(size, int) or isinstance(size, bool) or not 16 <= size <= MAX_SIZE or size % 16:
+        return f"{path}: size {size!r} is not a training size (a multiple of 16 from 16 to {MAX_SIZE})"
+    for name in ("tta", "keep_largest", "fill_holes"):
+        if not isinstance(config.get(name, False), bool):
+            return f"{path}: {name} {config[name]!r} is not true or false"
+    return None
 
 
 def _broken(folder: Path, problem: str) -> RunInfo:
