@@ -44,6 +44,8 @@ def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file 0600; a file the app writes gets the mode open() would give it (umask).
+        os.chmod(tmp, 0o666 & ~current_umask())
         # Text is UTF-8 whatever the locale; a file name that is not UTF-8 goes out as its own bytes.
         binary = "b" in mode
         encoding, errors, newline = (None, None, None) if binary else ("utf-8", "surrogateescape", "")
@@ -55,6 +57,20 @@ def atomic_open(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux: /proc); elsewhere
+    set and restored at once (os.umask is the only way to read it there)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
