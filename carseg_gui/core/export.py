@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -113,6 +114,7 @@ def _export(
             raise InputError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
     names = export_names(cache, rows, fmt)
     targets = {r: out / names[r][0] for r in rows} if fmt else {}
+    _remove_leftovers([*targets.values(), *([rle] if rle else [])])
     if not overwrite:
         existing = [p for p in targets.values() if p.exists()] + ([rle] if rle and rle.exists() else [])
         if existing:
@@ -128,20 +130,21 @@ def _export(
     ]
     post = PostProcess.from_config(run.config) if post is None else post
 
-    def write(row: int, prob: Any) -> tuple[Path | None, str]:
+    def write(row: int, prob: Any) -> tuple[Path | None, tuple[str, str] | None]:
         mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
         if fmt:
             atomic_write_bytes(targets[row], encode_mask(mask, fmt))
-        line = f"{names[row][1]},{rle_encode(mask)}\n" if rle else ""
+        line = (names[row][1], rle_encode(mask)) if rle else None
         return targets.get(row), line
 
     total = len(rows)
     progress(Progress("export", 0, total))
     with ExitStack() as stack:
-        csv = stack.enter_context(atomic_open(rle, "w")) if rle else None
-        if csv is not None:
-            csv.write("img,rle_mask\n")
-        pending: list[Future[tuple[Path | None, str]]] = []
+        # The csv module quotes a name holding a comma or a quote, which a plain join would split in two.
+        table = csv.writer(stack.enter_context(atomic_open(rle, "w")), lineterminator="\n") if rle else None
+        if table is not None:
+            table.writerow(("img", "rle_mask"))
+        pending: list[Future[tuple[Path | None, tuple[str, str] | None]]] = []
         done = 0
 
         def drain(keep: int) -> None:
@@ -150,8 +153,8 @@ def _export(
                 path, line = pending.pop(0).result()
                 if path is not None:
                     summary.written.append(path)
-                if csv is not None:
-                    csv.write(line)
+                if table is not None and line is not None:
+                    table.writerow(line)
                 done += 1
                 if done % 8 == 0 or done == total:
                     progress(Progress("export", done, total))
@@ -171,6 +174,15 @@ def _export(
     if summary.skipped:
         progress(Progress("notice", 0, 0, info={"notice": skipped_note(summary.skipped, "the export")}))
     return summary
+
+
+def _remove_leftovers(paths: list[Path]) -> None:
+    """Temp files a killed export left beside its targets (``.<name>.<random>.tmp``, see atomic_open)."""
+    for folder in {p.parent for p in paths}:
+        names = {p.name for p in paths if p.parent == folder}
+        for tmp in folder.glob(".*.tmp"):
+            if tmp.name[1:].rsplit(".", 2)[0] in names:
+                tmp.unlink(missing_ok=True)
 
 
 def _manifest(

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,12 @@ import numpy as np
 from PIL import Image
 
 from .jobs import InputError
+
+# Pillow warns (DecompressionBombWarning) on opening images over 89 Mpixels, which is printed on the
+# terminal; such photos exist (medium format) and are read like the others. Over 179 Mpixels Pillow raises
+# instead, and the file is listed as a problem with Pillow's words. One global filter: the decode threads
+# would race on warnings.catch_warnings.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".bmp")
 _JPEG = (".jpg", ".jpeg")
