@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication
+
 from tests.datasets import make_carvana
 from tests.qt.qt_helpers import set_training, wait_job
 
@@ -31,3 +33,25 @@ def test_a_second_dataset_starts_clean_and_names_its_own_folders(qtbot, window, 
     assert panel.bar.value() <= 0 and panel.rate_label.text().strip() == ""
     assert viewer.order_box.currentData() == "dataset" and viewer.show_box.currentData() == "all"
     assert viewer.goto.text() == "" and training.epoch_label.text() == "Epoch –"
+
+
+def test_the_layout_does_not_move_when_the_words_change(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    window.resize(1280, 800)
+    assert wait_job(qtbot, window, "open", lambda: window.controller.open_dataset(sample)) == "succeeded"
+    training, viewer = window.training_panel, window.viewer_panel
+    for tab in (training, viewer):
+        window.tabs.setCurrentWidget(tab)
+        qtbot.waitUntil(lambda tab=tab: tab.isVisible())
+        left, buttons = window.dataset_panel.width(), (training.train_button.width(), training.cancel_button.width())
+        long = "Epoch 12 / 50 done · val Dice 0.9876 · best epoch 11 " * 4
+        training.epoch_label.setText(long)
+        training.outcome.setText(long)
+        training.device_label.setText("Device: GPU: " + "NVIDIA H200 " * 8)
+        viewer._say("Images 1–50 of 288 at 128×128 · no predictions (no trained model yet: train a run first) " * 2)
+        window.dataset_panel.layout_label.setText("Carvana (train_images/, train_masks/, test_images/) " * 2)
+        for _ in range(3):  # the layouts run on posted LayoutRequest events
+            QApplication.sendPostedEvents()
+            QApplication.processEvents()
+        assert window.dataset_panel.width() == left
+        assert (training.train_button.width(), training.cancel_button.width()) == buttons
+        assert window.width() == 1280

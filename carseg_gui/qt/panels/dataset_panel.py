@@ -84,7 +84,9 @@ class DatasetPanel(QWidget):
         facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.layout_label, self.labelled, self.unlabelled = QLabel("–"), QLabel("–"), QLabel("–")
         self.problem_count, self.cache_label = QLabel("–"), QLabel("–")
-        self.cache_label.setWordWrap(True)
+        for label in (self.layout_label, self.cache_label):  # wrap: long folder names never widen the panel
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         facts.addRow("Layout:", self.layout_label)
         facts.addRow("Labelled:", self.labelled)
         facts.addRow("Unlabelled:", self.unlabelled)

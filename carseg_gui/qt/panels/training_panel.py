@@ -151,15 +151,22 @@ class TrainingPanel(QWidget):
         self.outcome = QLabel("Press Train to start a run. Past runs are listed below.")
         self.outcome.setObjectName("trainingOutcome")
         self.outcome.setWordWrap(True)
+        # A layout that does not move while the words change: the buttons keep one width, and the
+        # labels take the width they are given (Ignored) instead of widening their column.
+        width = max(b.sizeHint().width() for b in (self.train_button, self.cancel_button))
+        for button in (self.train_button, self.cancel_button):
+            button.setFixedWidth(width)
+        for label in (self.epoch_label, self.eta_label, self.device_label, self.cpu_note, self.outcome):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         progress = QGridLayout()
         progress.addWidget(self.train_button, 0, 0)
         progress.addWidget(self.cancel_button, 0, 1)
         progress.addWidget(self.bar, 0, 2, 1, 2)
-        progress.addWidget(self.epoch_label, 1, 0, 1, 2)
-        progress.addWidget(self.eta_label, 1, 2)
-        progress.addWidget(self.device_label, 1, 3)
-        progress.addWidget(self.cpu_note, 2, 0, 1, 4)
-        progress.addWidget(self.outcome, 3, 0, 1, 4)
+        progress.addWidget(self.epoch_label, 1, 0, 1, 3)
+        progress.addWidget(self.eta_label, 1, 3)
+        progress.addWidget(self.device_label, 2, 0, 1, 4)
+        progress.addWidget(self.cpu_note, 3, 0, 1, 4)
+        progress.addWidget(self.outcome, 4, 0, 1, 4)
         progress.setColumnStretch(2, 1)
         progress.setColumnStretch(3, 1)
 
@@ -293,8 +300,13 @@ class TrainingPanel(QWidget):
     def _progress(self, name: str, p: Progress) -> None:
         if name != "train":
             return
-        if p.stage == "preprocess":
+        if p.stage == "preprocess" and p.total and p.done >= p.total:
+            self.epoch_label.setText(f"Cache ready: {p.total} images")  # not "72/72" while the model builds
+        elif p.stage == "preprocess":
             self.epoch_label.setText(f"Preparing the cache: {p.done}/{p.total} images")
+        elif p.stage == "model":
+            words = p.message.removeprefix("Training: ")
+            self.epoch_label.setText(words[:1].upper() + words[1:] if words else "Building the model…")
         elif p.stage == "device":
             self.device = p.message
             self.device_label.setText(f"Device: {p.message}")
@@ -353,6 +365,8 @@ class TrainingPanel(QWidget):
         said = self.outcome.text()  # what _trained wrote; refreshing the list would replace it
         self.live = False
         self.eta_label.setText("Time left –")
+        if self.cpu_note.text().endswith("measuring…"):  # too few batches ran to time an epoch
+            self.cpu_note.setText("No GPU found: training ran on the CPU.")
         # The curves keep showing the run that just ran (the list selects it) until the user picks another.
         new = [r.id for r in self.state.runs if r.id not in self._runs_before]
         self.runs.refresh(select=new[-1] if new else None)

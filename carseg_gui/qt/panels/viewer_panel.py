@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QTableView,
@@ -83,7 +84,7 @@ class ViewerPanel(QWidget):
         self.goto = QLineEdit()
         self.goto.setObjectName("goto")
         self.goto.setPlaceholderText("Go to image number or name")
-        self.goto.setMinimumWidth(220)
+        self.goto.setMinimumWidth(200)
         self.goto.setToolTip("Type an image number (1 = first of the set) or part of a file name, then Enter")
         self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
         self.show_box, self.order_box = choice_box(FILTERS, "showFilter"), choice_box(ORDERS, "order")
@@ -100,8 +101,11 @@ class ViewerPanel(QWidget):
                   self.random_b):  # fmt: skip
             nav.addWidget(w)
         nav.addStretch(1)
+        nav.addWidget(self.goto)
         self.info = QLabel(" ")
         self.info.setObjectName("viewerInfo")
+        # Its words change with every page: they take the room there is, never push the layout wider.
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.table = QTableView()
         self.table.setObjectName("pageTable")
@@ -142,7 +146,6 @@ class ViewerPanel(QWidget):
         second.addWidget(self.show_box)
         second.addWidget(self.order_box)
         second.addWidget(self.info, 1)
-        second.addWidget(self.goto)
         layout.addLayout(nav)
         layout.addLayout(second)
         layout.addWidget(self.stack, 1)
@@ -176,7 +179,7 @@ class ViewerPanel(QWidget):
         run = self.state.active()
         wants_scores = self.order_box.currentData() == "worst" and run is not None and run.id not in self.scores
         if wants_scores and self.controller.review():
-            self.info.setText("Scoring every labelled image for the review queue…")
+            self._say("Scoring every labelled image for the review queue…")
         self.reload(first=True)  # the queue starts at its first (worst) image, not where the old order was
 
     def _reviewed(self, run_id: str, scores: dict) -> None:
@@ -256,14 +259,14 @@ class ViewerPanel(QWidget):
         if text.isdigit():
             position = int(text) - 1
             if not 0 <= position < len(rows):
-                self.info.setText(f"There is no image number {text}: this set has {len(rows)} images")
+                self._say(f"There is no image number {text}: this set has {len(rows)} images")
                 return False
         else:
             needle = text.lower()
             cache_rows = self._cache.rows if self._cache else []
             position = next((i for i, r in enumerate(rows) if needle in Path(cache_rows[r]["image"]).name.lower()), -1)
             if position < 0:
-                self.info.setText(f"No image named like “{text}” in this set")
+                self._say(f"No image named like “{text}” in this set")
                 return False
         self._select_position(position)
         return True
@@ -370,7 +373,7 @@ class ViewerPanel(QWidget):
             return
         self._waiting["preds"] = False
         self.model.set_note("prediction failed")
-        self.info.setText(f"Predictions unavailable: {message}")
+        self._say(f"Predictions unavailable: {message}")
         if stamp not in self._failed_stamps:
             self._failed_stamps.add(stamp)
             self.controller.error.emit("Cannot predict this page", message, details)
@@ -386,10 +389,14 @@ class ViewerPanel(QWidget):
         images = f"{self.paging.label()} at {self._cache.size}×{self._cache.size}" if self._cache else ""
         if run is None:
             why = self.state.why_not("predict") or ""
-            self.info.setText(f"{images} · no predictions: {why}")
+            self._say(f"{images} · no predictions ({why})" if why else f"{images} · no predictions")
         else:
             doing = " · predicting…" if missing else ""
-            self.info.setText(f"{images} · predictions of run {run.id}{doing}")  # type: ignore[attr-defined]
+            self._say(f"{images} · predictions of run {run.id}{doing}")  # type: ignore[attr-defined]
+
+    def _say(self, text: str) -> None:
+        self.info.setText(text)
+        self.info.setToolTip(text.strip())  # all of it, when the row is too narrow to show it
 
     def _show_empty(self) -> None:
         self.model.set_rows([])
@@ -402,7 +409,7 @@ class ViewerPanel(QWidget):
             self.empty.setText(f"The dataset has no cache at {size}×{size} yet. Preprocess it to page through "
                                "its images (it takes a few seconds per thousand images).")  # fmt: skip
         self.empty_button.setVisible(self.state.root is not None)
-        self.info.setText(" ")
+        self._say(" ")
         self._update_nav()
 
     def _update_nav(self) -> None:
