@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from carseg_gui.core.project import RunInfo
-from carseg_gui.qt.panels.runs_list import COLUMNS, score_words
-from carseg_gui.qt.panels.training_panel import comparison_word, describe_run
+from carseg_gui.qt.panels.run_words import comparison_word, describe_run, score_words
+from carseg_gui.qt.panels.runs_list import COLUMNS
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job
 
 
@@ -82,3 +82,22 @@ def test_chart_axes_follow_the_data_and_legends_cover_nothing(qtbot) -> None:  #
         qtbot.waitUntil(lambda legend=legends[0]: legend.pos().y() > 0)  # laid out
         box, legend = plot.getViewBox().sceneBoundingRect(), legends[0].sceneBoundingRect()
         assert legend.top() >= box.bottom()
+
+
+@pytest.mark.slow
+def test_a_cancelled_run_is_described_as_what_it_kept(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    st, panel = window.state, window.training_panel
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    set_training(window, size=32, epochs=5, batch_size=8, patience=5)
+
+    def cancel_after_the_first_epoch(_name: str, p) -> None:  # type: ignore[no-untyped-def]
+        if p.stage == "epoch" and p.done >= 1:
+            window.controller.cancel()
+
+    window.controller.runner.progress.connect(cancel_after_the_first_epoch)
+    assert wait_job(qtbot, window, "train", lambda: panel.train_button.click()) == "cancelled"
+    run = st.runs[-1]
+    assert run.has_model
+    text = panel.outcome.text()
+    assert text.startswith(f"Run {run.id} cancelled after ") and text.endswith("Its best model is kept.")
+    assert "preparing the cache" not in text and "no run was started" not in text

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.presets import PRESETS, describe_changes
 from ...core.project import RunInfo
 from ..controller import Controller
+from .run_words import best_dice, preset_text, run_status, settings_tooltip
 
 COLUMNS = ["Active", "Run", "Preset", "Status", "Val Dice at best epoch", "Best epoch", "Size", "Device"]
 HEADER_TIPS = {
@@ -24,59 +24,6 @@ HEADER_TIPS = {
     "seen (the panel above names the highest when it differs)",
     5: "The epoch with the lowest validation loss; its model is the one kept and used",
 }
-SHOWN = ("epochs", "patience", "val_split", "size", "batch_size", "filters", "levels", "learning_rate", "loss",
-         "batch_norm", "dropout", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "seed",
-         "dtype_policy", "init_from")  # fmt: skip
-
-
-def preset_text(run: RunInfo) -> str:
-    """The preset a run started from, and what was changed from it ("best · size 128")."""
-    name = run.config.get("preset")
-    if not name:
-        return "–"
-    if name not in PRESETS:
-        return str(name)
-    changes = [words for _key, words in describe_changes(run.config, name)]
-    return " · ".join([name, *changes])
-
-
-def settings_tooltip(run: RunInfo) -> str:
-    """The training and inference settings a run recorded (its config.json), one per line."""
-    lines = [f"{key}: {run.config[key]}" for key in SHOWN if key in run.config]
-    return f"Settings of run {run.id}:\n" + "\n".join(lines) if lines else ""
-
-
-def run_status(run: RunInfo, training_now: bool) -> str:
-    if run.status == "running":
-        return "training…" if training_now else "interrupted"
-    return run.status
-
-
-def best_dice(run: RunInfo) -> float | None:
-    """The (validation) Dice of the kept model, i.e. at the best epoch (lowest validation loss)."""
-    value = run.metrics.get("val_dice", run.metrics.get("dice"))
-    return float(value) if value is not None else None
-
-
-def score_words(run: RunInfo, history: list[dict]) -> str:
-    """ "val Dice 0.0004 at epoch 3, the best (lowest val. loss); highest 0.1400 at epoch 5", or "".
-
-    The kept model is the best-loss epoch's, so that is the score; the highest Dice the curve reached
-    is named too when it is higher, so the number matches what the chart shows.
-    """
-    dice = best_dice(run)
-    if dice is None:
-        return ""
-    validated = "val_dice" in run.metrics
-    kind, key = ("val Dice", "val_dice") if validated else ("Dice", "dice")
-    loss = "val. loss" if validated else "loss"
-    text = f"{kind} {dice:.4f} at epoch {run.metrics.get('best_epoch')}, the best (lowest {loss})"
-    peaks = [(float(h[key]), epoch) for epoch, h in enumerate(history, 1) if isinstance(h.get(key), (int, float))]
-    if peaks:
-        top, at = max(peaks, key=lambda p: (p[0], -p[1]))
-        if round(top, 4) > round(dice, 4):
-            text += f"; highest {top:.4f} at epoch {at}"
-    return text
 
 
 class RunsList(QWidget):

@@ -30,7 +30,8 @@ from ...core.project import RunInfo
 from ..controller import Controller
 from ..progress import TrainingClock, duration
 from .curves import CurvesView
-from .runs_list import RunsList, score_words
+from .run_words import cancelled_text, comparison_word, describe_run, score_words
+from .runs_list import RunsList
 
 # (field, label, minimum, maximum, step, suffix, tooltip)
 CPU_BATCHES = 3  # batches timed before the CPU note gives the time per epoch
@@ -370,10 +371,11 @@ class TrainingPanel(QWidget):
         # The curves keep showing the run that just ran (the list selects it) until the user picks another.
         new = [r.id for r in self.state.runs if r.id not in self._runs_before]
         self.runs.refresh(select=new[-1] if new else None)
+        run = self.state.run(new[-1]) if new else None
         if outcome == "failed":
             said = "Training failed: see the message. The run is listed as failed."
         elif outcome == "cancelled" and not said.startswith("Run "):
-            said = "Training cancelled while preparing the cache: no run was started."
+            said = cancelled_text(run)
         self.outcome.setText(said)
 
     # ----- a past run
@@ -389,21 +391,3 @@ class TrainingPanel(QWidget):
         if run.config.get("device"):
             self.device_label.setText(f"Device: {run.config['device']}")
         self.outcome.setText(describe_run(run, history))
-
-
-def describe_run(run: RunInfo, history: list[dict]) -> str:
-    """One line about a past run, for the panel when no run is training."""
-    m = run.metrics
-    score = score_words(run, history)
-    score = score.replace(f"at epoch {m.get('best_epoch')}", f"at epoch {m.get('best_epoch')} of {len(history)}", 1)
-    took = f", {duration(m['train_s'])} of training" if m.get("train_s") else ""
-    status = {"running": "interrupted (the app or the computer stopped during training)"}.get(run.status, run.status)
-    model = "" if run.has_model else "; no model was saved"
-    preset = f" ({run.config['preset']} preset)" if run.config.get("preset") else ""
-    return f"Run {run.id}{preset}: {status}{': ' if score else ''}{score}{took}{model}."
-
-
-def comparison_word(before: float, after: float) -> str:
-    """Better, worse or the same, at the four decimals the panel shows (0.0000 → 0.0000 is no change)."""
-    b, a = round(float(before), 4), round(float(after), 4)
-    return "better" if a > b else "worse" if a < b else "no change"

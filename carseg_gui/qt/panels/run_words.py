@@ -1,0 +1,96 @@
+"""Words about runs, no Qt: the runs list's cells, the training panel's sentences about a run.
+
+The kept model is the best-loss epoch's, so its Dice is *the* score; the highest Dice the curve reached is
+named too when it is higher, so the words match the chart.
+"""
+
+from __future__ import annotations
+
+from ...core.imageio import read_json
+from ...core.presets import PRESETS, describe_changes
+from ...core.project import RunInfo
+from ..progress import duration
+
+SHOWN = ("epochs", "patience", "val_split", "size", "batch_size", "filters", "levels", "learning_rate", "loss",
+         "batch_norm", "dropout", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "seed",
+         "dtype_policy", "init_from")  # fmt: skip
+
+
+def preset_text(run: RunInfo) -> str:
+    """The preset a run started from, and what was changed from it ("best · size 128")."""
+    name = run.config.get("preset")
+    if not name:
+        return "–"
+    if name not in PRESETS:
+        return str(name)
+    changes = [words for _key, words in describe_changes(run.config, name)]
+    return " · ".join([name, *changes])
+
+
+def settings_tooltip(run: RunInfo) -> str:
+    """The training and inference settings a run recorded (its config.json), one per line."""
+    lines = [f"{key}: {run.config[key]}" for key in SHOWN if key in run.config]
+    return f"Settings of run {run.id}:\n" + "\n".join(lines) if lines else ""
+
+
+def run_status(run: RunInfo, training_now: bool) -> str:
+    if run.status == "running":
+        return "training…" if training_now else "interrupted"
+    return run.status
+
+
+def best_dice(run: RunInfo) -> float | None:
+    """The (validation) Dice of the kept model, i.e. at the best epoch (lowest validation loss)."""
+    value = run.metrics.get("val_dice", run.metrics.get("dice"))
+    return float(value) if value is not None else None
+
+
+def score_words(run: RunInfo, history: list[dict]) -> str:
+    """ "val Dice 0.0004 at epoch 3, the best (lowest val. loss); highest 0.1400 at epoch 5", or "".
+
+    The kept model is the best-loss epoch's, so that is the score; the highest Dice the curve reached
+    is named too when it is higher, so the number matches what the chart shows.
+    """
+    dice = best_dice(run)
+    if dice is None:
+        return ""
+    validated = "val_dice" in run.metrics
+    kind, key = ("val Dice", "val_dice") if validated else ("Dice", "dice")
+    loss = "val. loss" if validated else "loss"
+    text = f"{kind} {dice:.4f} at epoch {run.metrics.get('best_epoch')}, the best (lowest {loss})"
+    peaks = [(float(h[key]), epoch) for epoch, h in enumerate(history, 1) if isinstance(h.get(key), (int, float))]
+    if peaks:
+        top, at = max(peaks, key=lambda p: (p[0], -p[1]))
+        if round(top, 4) > round(dice, 4):
+            text += f"; highest {top:.4f} at epoch {at}"
+    return text
+
+
+def describe_run(run: RunInfo, history: list[dict]) -> str:
+    """One line about a past run, for the panel when no run is training."""
+    m = run.metrics
+    score = score_words(run, history)
+    score = score.replace(f"at epoch {m.get('best_epoch')}", f"at epoch {m.get('best_epoch')} of {len(history)}", 1)
+    took = f", {duration(m['train_s'])} of training" if m.get("train_s") else ""
+    status = {"running": "interrupted (the app or the computer stopped during training)"}.get(run.status, run.status)
+    model = "" if run.has_model else "; no model was saved"
+    preset = f" ({run.config['preset']} preset)" if run.config.get("preset") else ""
+    return f"Run {run.id}{preset}: {status}{': ' if score else ''}{score}{took}{model}."
+
+
+def cancelled_text(run: RunInfo | None) -> str:
+    """What a cancel left: the run with its epochs and kept model, or that none was started."""
+    if run is None:
+        return "Training cancelled before a run was started (while preparing the cache or the model)."
+    history = read_json(run.folder / "history.json", default=[]) or []
+    epochs = run.metrics.get("epochs_run", len(history))
+    if run.has_model:
+        score = score_words(run, history)
+        return f"Run {run.id} cancelled after {epochs} epoch(s){': ' + score if score else ''}. Its best model is kept."
+    return f"Run {run.id} cancelled before its first epoch ended: no model was saved."
+
+
+def comparison_word(before: float, after: float) -> str:
+    """Better, worse or the same, at the four decimals the panel shows (0.0000 → 0.0000 is no change)."""
+    b, a = round(float(before), 4), round(float(after), 4)
+    return "better" if a > b else "worse" if a < b else "no change"
