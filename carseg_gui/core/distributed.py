@@ -51,6 +51,15 @@ def is_chief() -> bool:
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0
 
 
+def make_optimizer(learning_rate: Any, policy: str) -> Any:
+    """Adam for the custom loop, wrapped in Keras' LossScaleOptimizer under a float16 policy, as
+    ``model.compile`` does: float16 gradients of small losses underflow to zero unless the loss is scaled."""
+    import keras
+
+    optimizer = keras.optimizers.Adam(learning_rate)
+    return keras.optimizers.LossScaleOptimizer(optimizer) if policy == "mixed_float16" else optimizer
+
+
 def custom_fit(
     strategy: Any,
     model: Any,
@@ -77,6 +86,7 @@ def custom_fit(
     train_iter = iter(strategy.experimental_distribute_dataset(train_ds.with_options(options)))
     val_iter = iter(strategy.experimental_distribute_dataset(val_ds.with_options(options))) if val_ds else None
     bce = keras.losses.BinaryCrossentropy(reduction=None)
+    scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
     from .unet import soft_dice_loss
 
@@ -101,7 +111,10 @@ def custom_fit(
                 p = model(x, training=True)
                 per_image, _, _ = batch_scores(y, tf.cast(p, tf.float32))
                 loss = tf.reduce_sum(per_image) / tf.cast(tf.shape(x)[0] * strategy.num_replicas_in_sync, tf.float32)
-            grads = tape.gradient(loss, model.trainable_variables)
+                # Under float16 the loss is scaled up before the gradient and apply_gradients scales back
+                # (skipping a step whose gradients overflowed), as model.fit does with a LossScaleOptimizer.
+                scaled = optimizer.scale_loss(loss) if scaling else loss
+            grads = tape.gradient(scaled, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
             # Each worker's own flag; the SUM reduce below is a collective over all workers.
             return loss, tf.cast(tf.shape(x)[0], tf.float32), tf.identity(stop)

@@ -24,7 +24,7 @@ import numpy as np
 from .cache import Cache, generation_in_use, skipped_note
 from .config import TrainConfig
 from .dataset import require_dataset
-from .distributed import custom_fit, is_chief, is_multiworker, make_strategy
+from .distributed import custom_fit, is_chief, is_multiworker, make_optimizer, make_strategy
 from .imageio import atomic_write_json
 from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress, os_error_words
 from .locking import project_lock
@@ -282,7 +282,7 @@ def _train(
     try:
         if multiworker:
             with strategy.scope():
-                optimizer = keras.optimizers.Adam(learning_rate)
+                optimizer = make_optimizer(learning_rate, policy)
             val_steps = -(-len(val_rows) // batch)
             custom_fit(
                 strategy, model, optimizer, train_ds, val_ds, steps, val_steps, config.epochs, callbacks,
