@@ -35,3 +35,15 @@ def test_rows_show_the_correction_after_a_reload(qtbot, window, sample: Path) ->
         for other in (r for r in viewer.model.rows if r.key == first.key):  # not under the filter "corrected"
             assert not np.array_equal(other.mask_array, expected)  # an unreviewed image keeps its own mask
     assert [r.key for r in viewer.model.rows] == [third.key]
+
+
+def test_training_masks_pick_the_file_training_uses(tmp_path: Path) -> None:
+    from carseg_gui.qt.viewer.review import training_masks
+
+    own, fixed = tmp_path / "a_mask.gif", tmp_path / "corrections" / "train__a.jpg.png"
+    rows = [{"key": "train/a.jpg", "mask": str(fixed)}, {"key": "train/b.jpg", "mask": str(tmp_path / "b_mask.gif")}]
+    originals = {"train/a.jpg": own, "train/b.jpg": tmp_path / "b_mask.gif"}
+    # Counted: the correction, even when the cache was built from it (it may have changed since).
+    assert training_masks([0, 1], rows, {"train/a.jpg": fixed}, originals) == ((0, str(fixed)),)
+    # Undone or marked unreviewed after a retrain built the cache from it: the user's own mask again.
+    assert training_masks([0, 1], rows, {}, originals) == ((0, str(own)),)

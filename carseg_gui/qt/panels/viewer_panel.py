@@ -29,7 +29,7 @@ from ..controller import Controller
 from ..viewer.loader import PageLoader, PageRequest, grey_image
 from ..viewer.page_model import FILE, MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, ThumbDelegate
 from ..viewer.paging import Paging
-from ..viewer.review import BADGES, FILTERS, ORDERS, arrange, statuses
+from ..viewer.review import BADGES, FILTERS, ORDERS, arrange, statuses, training_masks
 from ..workers import ServiceThread
 from .choices import choice_box
 
@@ -322,9 +322,10 @@ class ViewerPanel(QWidget):
         self._describe(run, missing)
         self.table.scrollToTop()
         if chunk:
-            fixed = corrected_masks(self.state.project, self.status_of) if self.state.project and self.status_of else {}
-            corrections = tuple((r.row, str(fixed[r.key])) for r in data if r.key in fixed)
-            self._service().submit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing, corrections))
+            counted = corrected_masks(self.state.project, self.status_of) if self.state.project else {}
+            originals = {r.key: r.mask for r in self.state.dataset.records} if self.state.dataset else {}
+            masks = training_masks(chunk, cache.rows, counted, originals)
+            self._service().submit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing, masks))
         self.save_timer.start()
 
     def _stamp(self, run: object) -> str:

@@ -40,3 +40,22 @@ def arrange(
         last = len(position)
         rows = sorted(rows, key=lambda r: position.get(cache_rows[r]["key"], last))
     return rows
+
+
+def training_masks(
+    rows: list[int], cache_rows: list[dict[str, Any]], counted: dict[str, Path], originals: dict[str, Path | None]
+) -> tuple[tuple[int, str], ...]:
+    """(row, mask file) for the rows whose thumbnail must come from another file than the cache's.
+
+    A correction that counts (corrected, approved) is always read: the cache may predate it or an
+    edit since. A row whose cache was built from a correction that no longer counts (undone, reset,
+    marked unreviewed) shows the user's own mask again: what training uses now.
+    """
+    out = []
+    for row in rows:
+        rec = cache_rows[row]
+        key, built = rec["key"], rec.get("mask")
+        want = counted.get(key) or originals.get(key)
+        if key in counted or (want is not None and built and Path(built) != Path(want)):
+            out.append((row, str(want)))
+    return tuple(out)
