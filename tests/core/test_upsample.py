@@ -93,6 +93,15 @@ def test_the_guided_filter_keeps_flat_regions_and_steps_at_edges() -> None:
     out = guided_filter(guide, src, 4, 1e-4)
     assert out[:, 2:16].max() < 0.45 and out[:, 24:38].min() > 0.55  # the ramp became a step at the edge
     np.testing.assert_allclose(guided_filter(guide, np.full((40, 40), 0.3, np.float32), 4, 1e-4), 0.3, atol=1e-4)
+    fast = guided_filter(guide, src, 4, 1e-4, subsample=2)  # coefficients fitted at half size
+    assert fast.shape == (40, 40) and fast[:, 2:16].max() < 0.45 and fast[:, 24:38].min() > 0.55
+
+
+def test_a_flat_photo_and_a_tiny_eps_give_finite_values() -> None:
+    flat = np.full((40, 40, 3), 0.5, np.float32)  # every window's colour covariance is zero
+    src = np.random.default_rng(4).random((40, 40)).astype(np.float32)
+    for subsample in (1, 4):
+        assert np.all(np.isfinite(guided_filter(flat, src, 4, 1e-9, subsample)))
 
 
 def test_bad_shapes_are_refused_with_their_shapes() -> None:
