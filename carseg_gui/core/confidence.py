@@ -2,7 +2,10 @@
 
 :func:`confidence` returns a number in [0, 1], higher meaning more confident, by one of these methods
 (``benchmarks/bench_confidence.py`` measures how well each ranks images by their real error, and the
-default is the one that ranks best; see ``benchmarks/ACCURACY.md``):
+default is the one that ranks best; see ``benchmarks/ACCURACY.md``). The default, ``expected_dice``,
+had Spearman 0.73 between 1 - confidence and 1 - Dice on 64 held-out Carvana images (4 cars), tied with
+``uncertain_area`` and ``entropy_area`` (0.72, 0.71) within the noise of so few cars; it needs one map
+only (no second forward pass) and reads as a Dice, so the queue can show it as one:
 
 * ``band``: 1 - the share of the predicted outline's band (the pixels within ``r`` px of the edge of the
   thresholded map, r = 2 % of the shorter side, at least 1) whose probability is between 0.1 and 0.9.
