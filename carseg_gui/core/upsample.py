@@ -76,8 +76,8 @@ def guided_upsample(
     image: np.ndarray,
     threshold: float = 0.5,
     radius: float = 2.0,
-    eps: float = 1e-4,
-    band: float = 1.0,
+    eps: float = 1e-5,
+    band: float = 2.0,
     subsample: int = 4,
 ) -> np.ndarray:
     """The 0/1 uint8 mask at the photo's size, (H, W), from ``prob`` (h, w) in [0, 1] and the photo
