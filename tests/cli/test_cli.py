@@ -18,6 +18,7 @@ def carseg(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_sample_train_predict_evaluate(tmp_path: Path) -> None:
     data, project, out = tmp_path / "s", tmp_path / "p", tmp_path / "o"
     r = carseg("sample", data, "--count", 20, "--seed", 1)

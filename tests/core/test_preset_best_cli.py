@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.datasets import make_carvana
 
@@ -16,6 +17,7 @@ def carseg(*args: object) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_preset_best_trains_predicts_and_evaluates_with_its_own_settings(tmp_path: Path) -> None:
     data = make_carvana(tmp_path / "d", cars=3, views=4, test=2)
     project, out = tmp_path / "p", tmp_path / "o"
@@ -57,6 +59,7 @@ def test_preset_best_trains_predicts_and_evaluates_with_its_own_settings(tmp_pat
             assert n == 2
 
 
+@pytest.mark.slow
 def test_recipe_is_still_the_default_of_carseg_train(tmp_path: Path) -> None:
     data = make_carvana(tmp_path / "d", cars=2, views=2, test=0)
     r = carseg("train", data, "--project", tmp_path / "p", "--size", 32, "--filters", 4, "--epochs", 1)

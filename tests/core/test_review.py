@@ -15,6 +15,7 @@ from carseg_gui.session.actions import train as _train
 def run_training(*args, **kwargs):  # type: ignore[no-untyped-def]
     return _train(*args, **kwargs).run
 
+
 TINY = dict(epochs=1, size=32, filters=4, batch_size=4, val_split=0.25)
 
 
@@ -28,6 +29,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
     return root, project, run
 
 
+@pytest.mark.slow
 def test_worst_first_matches_computed_dice(trained) -> None:
     root, project, run = trained
     cache = prepare(root, project, 32)
@@ -43,6 +45,7 @@ def test_worst_first_matches_computed_dice(trained) -> None:
     assert review_scores(cache, run, model) == scores  # second call: from the cache
 
 
+@pytest.mark.slow
 def test_retrain_reads_the_correction_and_only_that_row_changes(trained) -> None:
     root, project, run = trained
     before = prepare(root, project, 32)
@@ -69,6 +72,7 @@ def test_retrain_reads_the_correction_and_only_that_row_changes(trained) -> None
     assert result["images"] > 0 and 0 <= result["dice_before"] <= 1 and 0 <= result["dice_after"] <= 1
 
 
+@pytest.mark.slow
 def test_review_scores_use_the_runs_post_processing(trained, tmp_path) -> None:
     from dataclasses import replace
 
@@ -91,6 +95,7 @@ def test_review_scores_use_the_runs_post_processing(trained, tmp_path) -> None:
     assert expected != pytest.approx(dice(masks[row], prob > 0.5), abs=1e-5)
 
 
+@pytest.mark.slow
 def test_review_scores_recomputed_when_the_post_processing_differs(trained, tmp_path) -> None:
     import json
     from dataclasses import replace

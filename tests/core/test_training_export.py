@@ -19,6 +19,7 @@ from carseg_gui.session.store import StateStore
 def run_training(*args, **kwargs):  # type: ignore[no-untyped-def]
     return _train(*args, **kwargs).run
 
+
 TINY = dict(epochs=2, size=32, filters=4, batch_size=4, val_split=0.25)
 
 
@@ -33,6 +34,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
     return root, project, run, events
 
 
+@pytest.mark.slow
 def test_run_folder_records_everything(trained) -> None:
     _root, project, run, events = trained
     assert run.status == "finished"
@@ -51,6 +53,7 @@ def test_run_folder_records_everything(trained) -> None:
     assert [e.done for e in epochs] == [1, 2] and epochs[-1].total == 2
 
 
+@pytest.mark.slow
 def test_cancel_mid_training_keeps_a_loadable_best_model(carvana: Path, tmp_path: Path) -> None:
     token = CancelToken()
 
@@ -65,6 +68,7 @@ def test_cancel_mid_training_keeps_a_loadable_best_model(carvana: Path, tmp_path
     assert model.predict_on_batch(np.zeros((1, 32, 32, 3), np.uint8)).shape == (1, 32, 32, 1)
 
 
+@pytest.mark.slow
 def test_export_png_names_sizes_pixels_and_overwrite(trained, tmp_path: Path) -> None:
     root, project, _run, _ = trained
     out = tmp_path / "out"
@@ -86,6 +90,7 @@ def test_export_png_names_sizes_pixels_and_overwrite(trained, tmp_path: Path) ->
     assert len(again.written) == len(tests)
 
 
+@pytest.mark.slow
 def test_export_gif_all_set(trained, tmp_path: Path) -> None:
     root, project, run, _ = trained
     cache = prepare(root, project, 32)
@@ -105,6 +110,7 @@ def test_no_run_is_a_clear_error(carvana: Path, tmp_path: Path) -> None:
         predict_to_folder(carvana, tmp_path / "p", tmp_path / "o")
 
 
+@pytest.mark.slow
 def test_rle_only_export_writes_one_csv_and_no_masks(trained, tmp_path: Path) -> None:
     root, project, _run, _ = trained
     csv = tmp_path / "sub" / "submission.csv"
