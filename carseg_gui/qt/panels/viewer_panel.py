@@ -8,16 +8,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
-    QSizePolicy,
-    QSpinBox,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,11 +20,11 @@ from ...core.corrections import corrected_masks
 from ...core.otsu import otsu_mask
 from ..controller import Controller
 from ..viewer.loader import PageLoader, PageRequest, grey_image
-from ..viewer.page_model import FILE, MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, ThumbDelegate
+from ..viewer.nav import NavBar
+from ..viewer.page_model import MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, page_table
 from ..viewer.paging import Paging
-from ..viewer.review import BADGES, FILTERS, ORDERS, arrange, statuses, training_masks
+from ..viewer.review import BADGES, arrange, statuses, training_masks
 from ..workers import ServiceThread
-from .choices import choice_box
 
 SETS = [("train", "Train (labelled)"), ("test", "Test (unlabelled)")]
 
@@ -62,66 +55,22 @@ class ViewerPanel(QWidget):
         self.save_timer = QTimer(self, singleShot=True, interval=600)
         self.save_timer.timeout.connect(self._save_state)
 
-        self.set_box = choice_box(SETS)
-        self.set_box.setToolTip("Which images to page through")
+        self.nav = NavBar(SETS)
+        for name in ("set_box", "page_spin", "page_total", "goto", "info", "first_b", "prev_b", "next_b", "last_b",
+                     "random_b", "show_box", "order_box"):  # fmt: skip
+            setattr(self, name, getattr(self.nav, name))  # the panel's names for its controls, as before
         self.set_box.currentIndexChanged.connect(lambda _i: self.set_set(self.set_box.currentData()))
-        self.first_b, self.prev_b = QPushButton("First"), QPushButton("Previous")
-        self.next_b, self.last_b = QPushButton("Next"), QPushButton("Last")
-        self.random_b = QPushButton("Random")
         self.first_b.clicked.connect(lambda: self.show_at(self.paging.first()))
         self.prev_b.clicked.connect(self.previous_page)
         self.next_b.clicked.connect(self.next_page)
         self.last_b.clicked.connect(lambda: self.show_at(self.paging.last()))
         self.random_b.clicked.connect(self.random_page)
-        self.prev_b.setToolTip("Previous page (PageUp)")
-        self.next_b.setToolTip("Next page (PageDown)")
-        self.random_b.setToolTip("A random page: 50 sequential images from anywhere in the set")
-        self.page_spin = QSpinBox()
-        self.page_spin.setObjectName("pageSpin")
-        self.page_spin.setKeyboardTracking(False)
         self.page_spin.valueChanged.connect(lambda v: self.show_page(v - 1))
-        self.page_total = QLabel("of –")
-        self.goto = QLineEdit()
-        self.goto.setObjectName("goto")
-        self.goto.setPlaceholderText("Go to image number or name")
-        self.goto.setMinimumWidth(200)
-        self.goto.setToolTip("Type an image number (1 = first of the set) or part of a file name, then Enter")
         self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
-        self.show_box, self.order_box = choice_box(FILTERS, "showFilter"), choice_box(ORDERS, "order")
-        self.show_box.setToolTip("Show only the images with this review status")
-        self.order_box.setToolTip(
-            "Worst Dice first: the images whose mask and prediction disagree most come first; work down "
-            "this review queue and correct them (double-click or Enter opens the editor)"
-        )
         self.show_box.currentIndexChanged.connect(lambda _i: self.reload(first=True))  # a new list: from its start
         self.order_box.currentIndexChanged.connect(lambda _i: self._order_changed())
-        nav = QHBoxLayout()
-        nav.addWidget(self.set_box)
-        for w in (self.first_b, self.prev_b, QLabel("Page"), self.page_spin, self.page_total, self.next_b, self.last_b,
-                  self.random_b):  # fmt: skip
-            nav.addWidget(w)
-        nav.addStretch(1)
-        nav.addWidget(self.goto)
-        self.info = QLabel(" ")
-        self.info.setObjectName("viewerInfo")
-        # Its words change with every page: they take the room there is, never push the layout wider.
-        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        self.table = QTableView()
-        self.table.setObjectName("pageTable")
-        self.table.setModel(self.model)
-        self.delegate = ThumbDelegate(parent=self.table)
-        for col in range(FILE):
-            self.table.setItemDelegateForColumn(col, self.delegate)
-            self.table.setColumnWidth(col, self.delegate.width + 8)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.delegate.height + 8)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table, self.delegate = page_table(self.model)
         # activated = double-click or Enter on the selected row (the editor opens either way)
         self.table.activated.connect(lambda index: self.openImage.emit(self.model.rows[index.row()].row))
 
@@ -142,12 +91,7 @@ class ViewerPanel(QWidget):
         self.stack.addWidget(self.table)
 
         layout = QVBoxLayout(self)
-        second = QHBoxLayout()
-        second.addWidget(self.show_box)
-        second.addWidget(self.order_box)
-        second.addWidget(self.info, 1)
-        layout.addLayout(nav)
-        layout.addLayout(second)
+        layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
 
         self.loader.thumbsReady.connect(self._thumbs)
@@ -231,8 +175,7 @@ class ViewerPanel(QWidget):
         return self.paging.page
 
     def page_count(self) -> int:
-        self.paging.set_total(len(self.rows()))
-        return self.paging.pages
+        return Paging(self.paging.size, len(self.rows())).pages
 
     def set_set(self, which: str) -> None:
         if which != self.which:
@@ -281,7 +224,7 @@ class ViewerPanel(QWidget):
 
     def show_page(self, page: int, force: bool = False) -> None:
         """Show aligned page ``page`` (0-based): images page*50+1 to page*50+50."""
-        self.page_count()
+        self.paging.set_total(len(self.rows()))
         self.show_at(self.paging.page_start(page), force)
 
     def show_at(self, start: int, force: bool = False) -> None:

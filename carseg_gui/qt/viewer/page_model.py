@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
 
 from ...core.metrics import dice
 from .loader import Thumb, grey_image
@@ -200,3 +207,23 @@ class ThumbDelegate(QStyledItemDelegate):
         painter.setPen(QColor(0, 0, 0, 60))
         painter.drawRect(target.adjusted(0, 0, -1, -1))
         painter.restore()
+
+
+def page_table(model: PageModel) -> tuple[QTableView, ThumbDelegate]:
+    """The table of a page: thumbnails at the photos' aspect ratio, whole rows selected, not editable."""
+    table = QTableView()
+    table.setObjectName("pageTable")
+    table.setModel(model)
+    delegate = ThumbDelegate(parent=table)
+    for col in range(FILE):
+        table.setItemDelegateForColumn(col, delegate)
+        table.setColumnWidth(col, delegate.width + 8)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.verticalHeader().setDefaultSectionSize(delegate.height + 8)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    return table, delegate

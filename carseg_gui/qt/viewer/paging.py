@@ -45,7 +45,7 @@ class Paging:
     def set_total(self, total: int) -> None:
         """The list changed length (a status filter after a review): past its end, show its last page."""
         self.total = max(0, int(total))
-        if self.start >= self.total:
+        if self.start >= self.total > 0:  # an empty list (no cache yet) keeps a restored start
             self.start = self.last()
 
     # ----- where to go; each returns the new start (the caller shows it)
