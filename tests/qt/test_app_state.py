@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from carseg_gui.core.imageio import atomic_write_json
 from carseg_gui.qt.controller import Controller
 from carseg_gui.qt.errors import LOG_NAME
+from carseg_gui.qt.help import HelpDialog
 from carseg_gui.qt.main_window import MainWindow
 from tests.qt.qt_helpers import open_dataset, wait_job
 
@@ -114,8 +115,8 @@ def test_drop_a_folder_opens_it_and_f1_shows_help(qtbot, window, sample: Path) -
     wait_job(qtbot, window, "open", lambda: window.dropEvent(drop), 30_000)
     assert window.windowTitle() == "cars — carseg-gui"
     qtbot.keyClick(window, Qt.Key.Key_F1)
-    help_box = window.findChild(QMessageBox, "helpBox")
-    assert help_box is not None and help_box.isVisible() and "PageUp" in help_box.text()
+    help_box = window.findChild(HelpDialog, "helpBox")
+    assert help_box is not None and help_box.isVisible() and "PageUp" in help_box.text.toPlainText()
     help_box.close()
 
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from carseg_gui import __version__
 from carseg_gui.core.jobs import Progress
-from carseg_gui.qt.main_window import HELP
+from carseg_gui.qt.help import HELP
 
 
 def test_about_names_versions_and_device(window) -> None:  # type: ignore[no-untyped-def]
