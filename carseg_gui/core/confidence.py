@@ -27,10 +27,18 @@ there is one: the entropy methods weigh the near-0 background, which a 0-255 map
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
+
+from .imageio import CorruptFile, atomic_write_json, read_json
+from .jobs import CancelToken, Progress, ProgressFn, no_progress
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .project import RunInfo
 
 METHODS = ("band", "flip", "flip_soft", "entropy", "entropy_area", "uncertain_area", "expected_dice")
 NEEDS_FLIP = frozenset({"flip", "flip_soft"})
@@ -113,3 +121,61 @@ def flipped_probs(model: Any, batch: np.ndarray) -> np.ndarray:
     probs = np.asarray(model.predict_on_batch(mirrored))
     probs = probs[..., 0] if probs.ndim == 4 else probs
     return np.ascontiguousarray(probs[:, :, ::-1], dtype=np.float32)
+
+
+CACHE_FILE = "confidence.json"  # in the run's folder, beside review.json
+
+
+def confidence_scores(
+    cache: Cache,
+    run: RunInfo,
+    model: Any,
+    rows: Sequence[int] | None = None,
+    method: str = DEFAULT_METHOD,
+    plain_model: Any = None,
+    batch_size: int = 32,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict[str, float]:
+    """{record key: confidence} of ``rows`` (default: the cache's unlabelled rows), from ``model`` (the
+    run's, with its own TTA: the map export uses). Cached in the run's folder under the dataset
+    fingerprint and the method: a second call with the same keys reads the file, a changed dataset or
+    another method computes again. The flip methods also need ``plain_model`` (the run's model without
+    TTA; default ``model``) for the mirrored photo's map."""
+    if method not in METHODS:
+        raise ValueError(f"unknown confidence method {method!r} (choose from {', '.join(METHODS)})")
+    rows = list(cache.unlabelled_rows() if rows is None else rows)
+    keys = [str(cache.rows[r]["key"]) for r in rows]
+    path = run.folder / CACHE_FILE
+    stamp = {"fingerprint": cache.fingerprint, "method": method}
+    try:
+        cached = read_json(path, default=None) or {}
+    except CorruptFile:
+        cached = {}  # a score cache: computed again
+    known: dict[str, float] = {}
+    if isinstance(cached, dict) and all(cached.get(k) == v for k, v in stamp.items()):
+        known = {str(k): float(v) for k, v in dict(cached.get("scores", {})).items()}
+        if all(k in known for k in keys):
+            return {k: known[k] for k in keys}
+    todo = [r for r, k in zip(rows, keys, strict=True) if k not in known]
+    flip_model = (plain_model or model) if method in NEEDS_FLIP else None
+    total = len(todo)
+    progress(Progress("confidence", 0, total))
+    for start in range(0, total, batch_size):
+        if cancel:
+            cancel.check()
+        chunk = todo[start : start + batch_size]
+        batch = cache.read_images(chunk)
+        probs = np.asarray(model.predict_on_batch(batch))[..., 0]
+        flipped = flipped_probs(flip_model, batch) if flip_model is not None else [None] * len(chunk)
+        for row, prob, prob_flipped in zip(chunk, probs, flipped, strict=True):
+            known[str(cache.rows[row]["key"])] = round(confidence(prob, prob_flipped, method), 5)
+        progress(Progress("confidence", min(start + batch_size, total), total))
+    if todo:
+        atomic_write_json(path, {**stamp, "scores": known})
+    return {k: known[k] for k in keys}
+
+
+def least_confident_first(scores: dict[str, float]) -> list[str]:
+    """Keys from the lowest confidence up; ties keep the dataset's order (stable sort by key)."""
+    return sorted(scores, key=lambda k: (scores[k], k))

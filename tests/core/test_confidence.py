@@ -94,3 +94,63 @@ def test_flipped_probs_line_up_with_the_photo() -> None:
     assert flipped.shape == (2, 16, 24)
     np.testing.assert_array_equal(flipped, plain)
     assert conf.confidence(plain[0], flipped[0], "flip") == 1.0
+
+
+class BlurByColourModel:
+    """The dark "car" of each photo as a map, blurred more the redder the car: a known order of doubt."""
+
+    calls = 0
+
+    def predict_on_batch(self, batch: np.ndarray) -> np.ndarray:
+        BlurByColourModel.calls += 1
+        out = []
+        for img in batch:
+            car = (img.mean(axis=2) < 150).astype(np.float32)
+            red = float(img[..., 0][car > 0].mean()) if car.any() else 0.0
+            out.append(np.clip(cv2.GaussianBlur(car, (0, 0), 0.3 + red / 40.0), 0.01, 0.99))
+        return np.stack(out)[..., None]
+
+
+def test_confidence_scores_are_cached_per_run_and_dataset(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.core.imageio import atomic_write_bytes
+    from carseg_gui.core.preprocess import preprocess
+    from carseg_gui.core.project import RunInfo
+    from tests.datasets import make_carvana
+
+    root = make_carvana(tmp_path / "data", cars=2, views=2, test=4)
+    cache = preprocess(root, tmp_path / "project", 32)
+    run_folder = tmp_path / "run"
+    run_folder.mkdir()
+    run = RunInfo(id="r1", folder=run_folder, status="finished", config={}, metrics={})
+    model = BlurByColourModel()
+
+    scores = conf.confidence_scores(cache, run, model)
+    unlabelled = [cache.rows[r]["key"] for r in cache.unlabelled_rows()]
+    assert sorted(scores) == sorted(unlabelled) and len(scores) == 4
+    images = cache.read_images(cache.unlabelled_rows())
+    probs = model.predict_on_batch(images)[..., 0]
+    for key, prob in zip(unlabelled, probs, strict=True):
+        assert scores[key] == pytest.approx(conf.confidence(prob), abs=1e-5)
+    reds = {k: float(img[..., 0][img.mean(axis=2) < 150].mean()) for k, img in zip(unlabelled, images, strict=True)}
+    assert conf.least_confident_first(scores) == sorted(reds, key=lambda k: -reds[k])  # reddest: blurriest
+
+    calls = BlurByColourModel.calls
+    assert conf.confidence_scores(cache, run, model) == scores  # from the run's confidence.json
+    assert BlurByColourModel.calls == calls
+    flip = conf.confidence_scores(cache, run, model, method="flip")  # another method: computed again
+    assert BlurByColourModel.calls > calls and set(flip) == set(scores)
+    labelled = conf.confidence_scores(cache, run, model, rows=cache.labelled_rows())
+    assert len(labelled) == 4
+
+    atomic_write_bytes(run_folder / conf.CACHE_FILE, b"{not json")
+    assert conf.confidence_scores(cache, run, model) == scores  # a damaged cache file is computed again
+
+    from tests.datasets import car_pair
+
+    img, _ = car_pair(seed=7)
+    cv2.imwrite(str(root / "test" / "newcar000000_01.jpg"), img)  # a new photo: another fingerprint
+    grown = preprocess(root, tmp_path / "project", 32)
+    assert grown.fingerprint != cache.fingerprint
+    calls = BlurByColourModel.calls
+    again = conf.confidence_scores(grown, run, model)
+    assert BlurByColourModel.calls > calls and len(again) == 5 and "test/newcar000000_01.jpg" in again
