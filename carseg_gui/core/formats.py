@@ -213,11 +213,14 @@ def _simplify(contour: np.ndarray, tolerance: float) -> np.ndarray:
 
 def _join_hole(outer: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """outer[..i] -> hole[j..] -> hole[..j] -> outer[i..]: a cut between the closest pair of points."""
-    # The nearest pair by brute force in chunks (a full-size car outline has a few thousand points).
+    # The nearest pair by brute force, in chunks of at most ~1M distances (a full-size car outline has a
+    # few thousand points; a big hole as many).
     best, bi, bj = np.inf, 0, 0
-    for start in range(0, len(outer), 2048):
-        chunk = outer[start : start + 2048].astype(np.int64)
-        d = ((chunk[:, None, :] - hole[None, :, :].astype(np.int64)) ** 2).sum(axis=2)
+    step = max(1, 1_000_000 // len(hole))
+    holes = hole.astype(np.int64)[None, :, :]
+    for start in range(0, len(outer), step):
+        chunk = outer[start : start + step].astype(np.int64)
+        d = ((chunk[:, None, :] - holes) ** 2).sum(axis=2)
         k = int(np.argmin(d))
         if d.flat[k] < best:
             best, bi, bj = d.flat[k], start + k // d.shape[1], k % d.shape[1]
