@@ -93,3 +93,14 @@ def test_each_dice_names_the_size_it_was_measured_at(qtbot, tmp_path: Path) -> N
     model.set_prediction(0, mask * 255)
     text = model.data(model.index(0, FILE))
     assert "Dice 1.0000 at 32×32" in text
+
+
+def test_status_after_save_is_the_rule_the_editor_follows() -> None:
+    from carseg_gui.qt.editor.document import status_after_save
+
+    assert status_after_save("unreviewed", False, None) == "corrected"
+    assert status_after_save("approved", False, None) == "corrected"
+    assert status_after_save("excluded", False, None) is None  # editing does not bring it back
+    assert status_after_save("corrected", True, None) == "unreviewed"  # back to the original
+    assert status_after_save("corrected", True, "approved") == "approved"
+    assert status_after_save("excluded", True, "unreviewed") is None

@@ -142,6 +142,17 @@ class MaskDocument(QObject):
         return sum(self.stack.command(i).nbytes for i in range(self.stack.count()))  # type: ignore[attr-defined]
 
 
+def status_after_save(status: str, saved_original: bool, before_edit: str | None) -> str | None:
+    """The review status once an edit's bytes are on disk, or None to leave it.
+
+    An edit makes an unreviewed or approved image "corrected" (an excluded one stays excluded); a mask
+    that is the original again is no correction: "corrected" goes back to what it was before the edits.
+    """
+    if saved_original:
+        return (before_edit or "unreviewed") if status == "corrected" else None
+    return "corrected" if status in ("unreviewed", "approved") else None
+
+
 def _fit(arr: np.ndarray, shape: tuple[int, int], interpolation: int) -> np.ndarray:
     return arr if arr.shape[:2] == shape else cv2.resize(arr, shape[::-1], interpolation=interpolation)
 

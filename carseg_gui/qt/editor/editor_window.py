@@ -19,14 +19,15 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence, QShowEvent, QUndoGroup
-from PySide6.QtWidgets import QMenuBar, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from ...core import masks
 from ...core.imageio import UnreadableImage, read_image
 from ...core.metrics import dice
 from ...session.store import StateStore
 from .canvas import MaskCanvas
-from .document import EditorItem, MaskDocument, load_document
+from .document import EditorItem, MaskDocument, load_document, status_after_save
+from .menus import menus
 from .overlay import MODE_LABELS, MODES
 from .panel import SidePanel, StatusRow
 from .tools import Tool, make_tools
@@ -130,33 +131,7 @@ class MaskEditor(QWidget):
             mode_group.addAction(act)
             self.act_modes[mode] = act
 
-        menubar = QMenuBar(self)
-        edit = menubar.addMenu("&Edit")
-        edit.addActions([self.act_undo, self.act_redo])
-        edit.addSeparator()
-        edit.addActions([self.act_take_all, self.act_reset])
-        edit.addSeparator()
-        edit.addActions(list(self.act_tools.values()))
-        view = menubar.addMenu("&View")
-        view.addActions([self.act_fit, self.act_100, self.act_overlay, self.act_outline])
-        view.addSeparator()
-        view.addActions(list(self.act_modes.values()))
-        image = menubar.addMenu("&Image")
-        image.addActions([self.act_prev, self.act_next])
-        image.addSeparator()
-        image.addActions(list(self.act_status.values()))
-        image.addSeparator()
-        image.addAction(self.act_close)
-
-        toolbar = QToolBar()
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        toolbar.addActions([self.act_prev, self.act_next])
-        toolbar.addSeparator()
-        toolbar.addActions(list(self.act_tools.values()))
-        toolbar.addSeparator()
-        toolbar.addActions([self.act_undo, self.act_redo])
-        toolbar.addSeparator()
-        toolbar.addActions([self.act_fit, self.act_100])
+        menubar, toolbar = menus(self)
 
         p = self.panel
         p.brush_size.valueChanged.connect(self.canvas.set_brush_size)
@@ -352,15 +327,10 @@ class MaskEditor(QWidget):
             if doc.edited_since_status and not doc.dirty:
                 doc.edited_since_status = False
                 status = self.store.status(doc.key)
-                if doc.saved_original:
-                    # Back to the user's own mask: nothing is corrected any more.
-                    if status == "corrected":
-                        self._write_status(doc.key, doc.status_before_edit or "unreviewed")
-                elif status in ("unreviewed", "approved"):
-                    # An edit makes an image "corrected" (an excluded image stays excluded); the
-                    # status follows the bytes on disk, never ahead of them.
-                    doc.status_before_edit = status
-                    self._write_status(doc.key, "corrected")
+                new = status_after_save(status, doc.saved_original, doc.status_before_edit)
+                if new is not None:
+                    doc.status_before_edit = status if new == "corrected" else doc.status_before_edit
+                    self._write_status(doc.key, new)
         self._show_saved()
         return ok
 
