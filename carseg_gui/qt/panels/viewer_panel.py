@@ -240,6 +240,9 @@ class ViewerPanel(QWidget):
             return
         self.paging.start = start
         self.stack.setCurrentWidget(self.table)
+        # Room for the set's largest number ("224"), whatever the page: the header neither cuts nor jumps.
+        digits = self.table.fontMetrics().horizontalAdvance("0" * len(str(max(self.paging.total, 1))))
+        self.table.verticalHeader().setFixedWidth(digits + 14)
         chunk = rows[self.paging.start : self.paging.stop]
         run = self.state.active()
         stamp = self._stamp(run)
@@ -333,7 +336,7 @@ class ViewerPanel(QWidget):
         images = f"{self.paging.label()} at {self._cache.size}×{self._cache.size}" if self._cache else ""
         if run is None:
             why = self.state.why_not("predict") or ""
-            self._say(f"{images} · no predictions ({why})" if why else f"{images} · no predictions")
+            self._say(f"{images} · no predictions — {why}" if why else f"{images} · no predictions")
         else:
             doing = " · predicting…" if missing else ""
             self._say(f"{images} · predictions of run {run.id}{doing}")  # type: ignore[attr-defined]
