@@ -8,9 +8,11 @@ where the photo has an edge, the probability steps with it. This is the colour-g
 box filters from OpenCV (the installed wheel has no ``cv2.ximgproc``; opencv-contrib would, but it
 replaces the cv2 module the project installs).
 
-The filter may only move the outline: pixels farther than ``band`` photo pixels from the bilinear
-mask's outline keep the bilinear decision, so the car's body (and the background far from the car)
-is never changed, whatever the photo looks like.
+The filter may only move the outline: pixels farther than ``band`` upsampling factors (2: 30 photo
+pixels for a 128 px prediction of a 1918x1280 photo) from the bilinear mask's outline keep the
+bilinear decision, so the car's body (and the background far from the car) is never changed,
+whatever the photo looks like. Measured on unseen Carvana cars (benchmarks/ACCURACY.md): +0.004
+full-size Dice over bilinear at 128 px, for about 0.17 s more per photo.
 """
 
 from __future__ import annotations
