@@ -103,10 +103,12 @@ class Cache:
         return [i for i, r in enumerate(self.rows) if not r["labelled"]]
 
     def rows_for_set(self, which: str) -> list[int]:
+        """``train``: the images the dataset labels; ``test``: the others (those a person has annotated
+        since included: they are labelled now, but still test images); ``all``."""
         if which == "train":
-            return [i for i, r in enumerate(self.rows) if r["labelled"]]
+            return [i for i, r in enumerate(self.rows) if r["labelled"] and r.get("split") != "test"]
         if which == "test":
-            return self.unlabelled_rows()
+            return [i for i, r in enumerate(self.rows) if not r["labelled"] or r.get("split") == "test"]
         if which == "all":
             return list(range(len(self.rows)))
         raise ValueError(f"unknown set {which!r}")

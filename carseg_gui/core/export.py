@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import os
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .cache import Cache, skipped_note
-from .imageio import atomic_open, atomic_write_bytes, atomic_write_json, encode_mask
+from .imageio import atomic_open, atomic_write_bytes, atomic_write_json, encode_mask, read_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from .locking import project_lock
+from .otsu import mask_to_unit
 from .postprocess import PostProcess
 from .predict import predict_rows, to_original_size
 from .project import RunInfo
@@ -74,15 +78,19 @@ def export_masks(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     post: PostProcess | None = None,
+    human: Mapping[str, Path] | None = None,
 ) -> ExportSummary:
     """Mask files (``fmt`` png or gif; None: none) and/or a submission CSV (``rle``), at original size.
+
+    ``human``: record key -> a mask a person made or approved (a correction PNG at the image's size),
+    written instead of the prediction for that image.
 
     ``post``: the clean-up of each full-size mask; ``None`` means the run's own settings. The CSV is
     streamed to a temp file and renamed at the end: Carvana's test set has 100,064 images whose RLE
     strings are kilobytes each, too much to hold in memory, and a cancelled export leaves no half CSV.
     """
     with project_lock(cache.folder.parent.parent, "export", f"masks of run {run.id}"):
-        return _export(cache, run, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post)
+        return _export(cache, run, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post, human)
 
 
 def _export(
@@ -98,6 +106,7 @@ def _export(
     progress: ProgressFn,
     cancel: CancelToken | None,
     post: PostProcess | None,
+    human: Mapping[str, Path] | None = None,
 ) -> ExportSummary:
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose png or gif)")
@@ -130,8 +139,13 @@ def _export(
     ]
     post = PostProcess.from_config(run.config) if post is None else post
 
+    by_person = {r: Path(human[cache.rows[r]["key"]]) for r in rows if human and cache.rows[r]["key"] in human}
+
     def write(row: int, prob: Any) -> tuple[Path | None, tuple[str, str] | None]:
-        mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
+        if row in by_person:
+            mask = (mask_to_unit(read_mask(by_person[row])) > 0.5).astype(np.uint8)
+        else:
+            mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
         if fmt:
             atomic_write_bytes(targets[row], encode_mask(mask, fmt))
         line = (names[row][1], rle_encode(mask)) if rle else None
@@ -163,7 +177,9 @@ def _export(
         # with a bounded queue so memory stays flat however many images there are.
         workers = os.cpu_count() or 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
-            for row, prob in predict_rows(model, cache, rows, cancel=cancel):
+            for row in by_person:  # a person's mask: nothing to predict
+                pending.append(pool.submit(write, row, None))
+            for row, prob in predict_rows(model, cache, [r for r in rows if r not in by_person], cancel=cancel):
                 pending.append(pool.submit(write, row, prob))
                 drain(keep=4 * workers + 32)
             drain(keep=0)

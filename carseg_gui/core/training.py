@@ -14,6 +14,7 @@ import tempfile
 import time
 import traceback
 import warnings
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
@@ -187,9 +188,13 @@ def train(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     cache: Cache | None = None,
+    val_groups: Collection[str] | None = None,
 ) -> RunInfo:
     """Preprocess if needed, train, and return the run. A cancelled run is returned, not raised:
     its folder says "cancelled" and keeps the best model of the epochs that finished.
+
+    ``val_groups``: the cars (group keys) to validate on, kept by the project across rounds; images that
+    joined since go to training. ``None``: a fresh seeded split of ``config.val_split``.
 
     Holds the project's lock for the whole run (another writer gets ``ProjectBusy``, and this raises it
     when one is at work) and pins the cache generation it streams from, so no rebuild deletes it."""
@@ -202,7 +207,7 @@ def train(
         if cache is None:
             cache = preprocess(root, project, config.size, progress=progress, cancel=cancel)
         with generation_in_use(cache):
-            return _train(root, project, config, progress, cancel, cache, lock)
+            return _train(root, project, config, progress, cancel, cache, lock, val_groups)
 
 
 def _train(
@@ -213,13 +218,19 @@ def _train(
     cancel: CancelToken,
     cache: Cache,
     lock: Any,
+    val_groups: Collection[str] | None = None,
 ) -> RunInfo:
     rows = require_labelled(cache)
     skipped = cache.skipped("train")
     if skipped:
         progress(Progress("notice", 0, 0, info={"notice": skipped_note(skipped, "training")}))
     groups = [cache.rows[i]["car"] or cache.rows[i]["key"] for i in rows]
-    train_rows, val_rows = grouped_split(rows, groups, config.val_split, config.seed)
+    if val_groups is None:
+        train_rows, val_rows = grouped_split(rows, groups, config.val_split, config.seed)
+    else:
+        kept = set(val_groups)
+        train_rows = [r for r, g in zip(rows, groups, strict=True) if g not in kept]
+        val_rows = [r for r, g in zip(rows, groups, strict=True) if g in kept]
 
     from .tf_runtime import load
 

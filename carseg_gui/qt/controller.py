@@ -123,7 +123,9 @@ class Controller(QObject):
     def shutdown(self, ms: int = 60000) -> bool:
         """Cancel the running job and wait for its thread (the window asked the user first)."""
         self.runner.cancel()
-        return self.runner.wait(ms)
+        done = self.runner.wait(ms)
+        self.state.session.writer.flush()  # remembered choices reach state.json before the app exits
+        return done
 
     # ----- results
     def _progress(self, name: str, p: Progress) -> None:

@@ -123,7 +123,8 @@ class AppState(QObject):
             log.exception("cannot write %s/state.json", self.project)
 
     def project_state(self) -> dict[str, Any]:
-        return self.session.store.read() if self.session.store else {}
+        """The remembered UI choices (read when the project opened, kept current in memory)."""
+        return dict(self.session.prefs)
 
     # ----- derived
     def active(self) -> RunInfo | None:

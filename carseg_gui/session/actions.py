@@ -153,9 +153,14 @@ def train(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     previous: str | None = None,
+    new_split: bool = False,
 ) -> TrainResult:
     """Bring the cache up to date, train, make a finished run with a model the active one, and, when it
     replaces ``previous``, score both runs on the same validation images.
+
+    The validation cars are chosen once per project (at its first training) and kept in state.json, so
+    every round is validated on the same cars and images that join later train; ``new_split`` draws them
+    again (``carseg train --new-split``, the training panel's "New validation split").
 
     The device the run computes on is reported once as a ``device`` progress."""
     from ..core.training import train as train_model
@@ -173,7 +178,12 @@ def train(
     cache = prepare(root, project, config.size, relay, cancel)
     # Loading TensorFlow and building the model take seconds: say so, not the last cache line.
     progress(Progress("model", 0, 1, "Training: loading TensorFlow and building the model…"))
-    run = train_model(root, project, config, progress=relay, cancel=cancel, cache=cache)
+    store = StateStore(project)
+    split = None if new_split else store.split()
+    kept = split.get("val_groups") if split else None
+    run = train_model(root, project, config, progress=relay, cancel=cancel, cache=cache, val_groups=kept)
+    if kept is None and run.status != "failed" and run.config.get("val_keys"):
+        store.set_split(_split_record(cache, run, config))
     activated = run.status == "finished" and run.has_model
     if activated:
         set_active_run(project, run.id)
@@ -181,6 +191,12 @@ def train(
     if previous is not None and run.has_model:
         comparison = _compare(project, cache, run, previous, cancel)
     return TrainResult(run, open_cache(project, config.size) or cache, comparison, activated)
+
+
+def _split_record(cache: Cache, run: RunInfo, config: TrainConfig) -> dict[str, Any]:
+    val = set(run.config.get("val_keys", []))
+    groups = sorted({r["car"] or r["key"] for r in cache.rows if r["key"] in val})
+    return {"val_groups": groups, "chosen_by_run": run.id, "val_split": config.val_split, "seed": config.seed}
 
 
 def _compare(

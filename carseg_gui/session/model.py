@@ -7,6 +7,9 @@ Every write of a decision goes through the :class:`~carseg_gui.session.store.Sta
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,46 @@ from .rules import Job, why_not
 from .store import StateStore
 
 EVENTS = ("project", "caches", "runs", "active_run", "changed")
+log = logging.getLogger("carseg_gui")
+
+
+class Writer:
+    """One background thread that runs state writes in the order they were asked for, so the window's
+    thread never waits for the disk (a locked, fsynced state.json write takes 5-30 ms)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="state-writer", daemon=True)
+                self._thread.start()
+        self._queue.put(fn)
+
+    def _run(self) -> None:
+        while True:
+            fn = self._queue.get()
+            try:
+                if fn is None:
+                    return
+                fn()
+            except Exception:  # a failed preference write is logged; it must not kill later writes
+                log.exception("a state.json write failed")
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        """Wait until every write asked for so far is on disk."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.join()
+
+    def stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(30)
 
 
 class Events:
@@ -49,11 +92,15 @@ class Session:
         self.config_problem: str | None = None  # why the training settings are not valid
         self.recovered: str | None = None  # a broken state.json was set aside when the project opened
         self.store: StateStore | None = None
+        self.prefs: dict[str, Any] = {}  # the project's remembered UI choices, as last read or set
+        self.writer = Writer()
 
     # ----- what the session holds
     def set_snapshot(self, snap: ProjectSnapshot) -> None:
+        self.writer.flush()  # the previous project's last writes land in its own folder
         self.root, self.project, self.dataset = snap.root, snap.project, snap.dataset
         self.store = StateStore(snap.project)
+        self.prefs = {k: v for k, v in snap.state.items() if k not in ("version", "active_run", "images")}
         self.caches = dict(snap.caches)
         self.runs = snap.runs
         active = snap.state.get("active_run")
@@ -74,6 +121,7 @@ class Session:
         """Runs and the active run as on disk (a training writes them from its thread or process)."""
         if self.project is None or self.store is None:
             return
+        self.writer.flush()  # a choice still on its way to disk is not undone by reading the file
         self.runs = list_runs(self.project)
         active = self.store.active_run()
         self.events.emit("runs")
@@ -85,7 +133,8 @@ class Session:
     def set_active_run(self, run_id: str | None) -> None:
         if run_id == self.active_run or self.store is None:
             return
-        self.store.set_active_run(run_id)
+        store = self.store
+        self.writer.submit(lambda: store.set_active_run(run_id))
         self.active_run = run_id
         self.events.emit("active_run")
         self.events.emit("changed")
@@ -102,11 +151,15 @@ class Session:
         self.events.emit("changed")
 
     def preference(self, name: str, default: Any = None) -> Any:
-        return self.store.preference(name, default) if self.store else default
+        return self.prefs.get(name, default)
 
     def set_preference(self, name: str, value: Any) -> None:
-        if self.store is not None:
-            self.store.set_preference(name, value)
+        """Remember a UI choice: at once in memory, on disk by the background writer."""
+        if self.store is None:
+            return
+        self.prefs[name] = value
+        store = self.store
+        self.writer.submit(lambda: store.set_preference(name, value))
 
     # ----- derived
     def active(self) -> RunInfo | None:

@@ -1,0 +1,250 @@
+"""Annotating the images that have no mask: drafts from the active run, decisions, the queue, the export.
+
+An image without a mask starts from the active run's prediction at its original size (the *draft*), made by
+the same function export uses. "Approve" on an untouched draft accepts the prediction as its mask: it is
+written to ``corrections/`` like any correction, so from then on the image is labelled, training uses it,
+and export writes that mask. Where each image's mask comes from (:func:`mask_sources`) is what the viewer's
+badge, the manifest and the dataset panel's "M by you" say.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.cache import Cache
+from ..core.corrections import correction_path, save_correction
+from ..core.dataset import Record, scan
+from ..core.export import ExportSummary, export_names
+from ..core.imageio import atomic_write_bytes
+from ..core.jobs import CancelToken, InputError, ProgressFn, no_progress
+from ..core.postprocess import PostProcess
+from ..core.predict import predict_rows, to_original_size
+from ..core.project import RunInfo
+from .actions import find_run, load_run_model, prepare
+from .store import HUMAN_STATUSES, StateStore
+
+MANIFEST_CSV = "manifest.csv"
+SOURCES = ("mask", "corrected", "approved", "predicted")  # where an exported mask came from
+
+
+def find_record(root: Path, key_or_name: str) -> Record:
+    """The dataset's image with this key (``test/x.jpg``) or this unique file name (``x.jpg``)."""
+    dataset = scan(Path(root))
+    by_key = {r.key: r for r in dataset.records}
+    if key_or_name in by_key:
+        return by_key[key_or_name]
+    named = [r for r in dataset.records if r.image.name == key_or_name or r.image.stem == key_or_name]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        keys = ", ".join(r.key for r in named[:4])
+        raise InputError(f"{key_or_name!r} names {len(named)} images in {root} ({keys}): give the key")
+    raise InputError(f"no image {key_or_name!r} in {root} (give its key, e.g. {dataset.records[0].key})")
+
+
+def human_masks(project: Path, statuses: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Record key -> the mask a person made or approved (a correction file that a decision stands behind)."""
+    statuses = StateStore(project).statuses() if statuses is None else statuses
+    found = {}
+    for key, status in statuses.items():
+        path = correction_path(project, key)
+        if status in HUMAN_STATUSES and path.exists():
+            found[key] = path
+    return found
+
+
+def mask_sources(cache: Cache, project: Path) -> dict[str, str]:
+    """Per cache row key: ``mask`` (the dataset's own file), ``corrected`` or ``approved`` (a person's mask),
+    or ``predicted`` (no mask: export writes the active run's prediction)."""
+    statuses = StateStore(project).statuses()
+    human = human_masks(project, statuses)
+    out = {}
+    for row in cache.rows:
+        key = row["key"]
+        if key in human:
+            out[key] = statuses[key]
+        elif row["labelled"] and not row.get("corrected"):
+            out[key] = "mask"
+        else:
+            out[key] = "predicted"
+    return out
+
+
+@dataclass
+class Counts:
+    labelled: int  # images training can use (the dataset's masks and a person's)
+    by_you: int  # of those, masks a person made or approved
+    unlabelled: int
+
+    def words(self) -> str:
+        by_you = f" ({self.by_you} by you)" if self.by_you else ""
+        return f"{self.labelled} labelled{by_you}, {self.unlabelled} without a mask"
+
+
+def counts(cache: Cache, project: Path) -> Counts:
+    sources = mask_sources(cache, project)
+    values = list(sources.values())
+    human = values.count("corrected") + values.count("approved")
+    unlabelled = values.count("predicted")
+    return Counts(len(values) - unlabelled, human, unlabelled)
+
+
+# ----- drafts and decisions
+def draft_mask(cache: Cache, row: int, run: RunInfo, model: Any, threshold: float = 0.5) -> np.ndarray:
+    """The run's prediction for one image at its original size, with the run's TTA (in ``model``) and
+    post-processing: exactly what export writes for it. 0/1 uint8."""
+    (_, prob), *_ = predict_rows(model, cache, [row], batch_size=1)
+    return to_original_size(prob, cache.rows[row]["orig"], threshold, PostProcess.from_config(run.config))
+
+
+def set_status(
+    root: Path,
+    project: Path,
+    key_or_name: str,
+    status: str,
+    note: str | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[str, str]:
+    """Record a decision for one image; (key, what happened, in words).
+
+    Approving an image that has neither a mask nor a correction accepts the active run's prediction as its
+    mask (written to ``corrections/``); without a trained run that is refused with the reason."""
+    record = find_record(root, key_or_name)
+    store = StateStore(project)
+    said = f"{record.key}: {status}"
+    if status == "approved" and record.mask is None and not correction_path(project, record.key).exists():
+        try:
+            run = find_run(project, "active")
+        except InputError as exc:
+            raise InputError(
+                f"cannot approve {record.key}: it has no mask, and no trained run can draft one ({exc})"
+            ) from exc
+        cache = prepare(root, project, int(run.config.get("size", 128)), progress, cancel)
+        row = next((i for i, r in enumerate(cache.rows) if r["key"] == record.key), None)
+        if row is None:
+            raise InputError(f"cannot approve {record.key}: the image cannot be read (see the dataset's problems)")
+        save_correction(project, record.key, draft_mask(cache, row, run, load_run_model(run)))
+        note = note or f"accepted the prediction of run {run.id}"
+        said = f"{record.key}: approved; the prediction of run {run.id} is its mask now"
+    store.set_status(record.key, status, note)
+    return record.key, said
+
+
+# ----- the queue
+def queue(
+    root: Path,
+    project: Path,
+    which: str = "unlabelled",
+    order: str = "confidence",
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    """The review queue as data: ``{"run", "set", "order", "items": [{"key", "status", "source", "score"}]}``.
+
+    ``which``: ``unlabelled`` (images without any mask: scored by the active run's confidence) or
+    ``labelled`` (scored by the Dice of mask vs. prediction). ``order``: ``confidence`` (least confident
+    first), ``dice`` (worst first) or ``dataset``."""
+    from ..core.review import review_scores, worst_first
+
+    if which not in ("unlabelled", "labelled"):
+        raise InputError(f"unknown set {which!r} (choose unlabelled or labelled)")
+    if order not in ("confidence", "dice", "dataset"):
+        raise InputError(f"unknown order {order!r} (choose confidence, dice or dataset)")
+    run = find_run(project, "active")
+    cache = prepare(root, project, int(run.config.get("size", 128)), progress, cancel)
+    sources = mask_sources(cache, project)
+    statuses = StateStore(project).statuses()
+    if which == "unlabelled":
+        keys = [k for k, s in sources.items() if s == "predicted"]
+        scores = confidence_scores(cache, run, load_run_model(run), progress=progress, cancel=cancel)
+        ranked = sorted(keys, key=lambda k: (scores.get(k, 1.0), k)) if order != "dataset" else keys
+    else:
+        keys = [k for k, s in sources.items() if s != "predicted" and statuses.get(k) != "excluded"]
+        scores = review_scores(cache, run, load_run_model(run), progress=progress, cancel=cancel)
+        position = {k: i for i, k in enumerate(worst_first(scores))}
+        ranked = sorted(keys, key=lambda k: position.get(k, len(position))) if order != "dataset" else keys
+    items = [
+        {"key": k, "status": statuses.get(k, "unreviewed"), "source": sources[k], "score": scores.get(k)}
+        for k in ranked
+    ]
+    score = "confidence" if which == "unlabelled" else f"dice_{cache.size}"
+    return {"run": run.id, "set": which, "order": order, "score": score, "items": items}
+
+
+def confidence_scores(
+    cache: Cache, run: RunInfo, model: Any, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> dict[str, float]:
+    """Confidence of the run's prediction per image without a mask (higher: surer), at cache size; cached
+    in the run's folder (``confidence.json``) under the dataset fingerprint and the method, like the review
+    scores, so the queue is computed once per run and dataset (core/confidence.py; the method was chosen by
+    measurement, benchmarks/ACCURACY.md)."""
+    from ..core.confidence import confidence_scores as scores
+
+    return scores(cache, run, model, progress=progress, cancel=cancel)
+
+
+# ----- the export of what people decided
+def export(
+    root: Path,
+    project: Path,
+    out: Path,
+    run: str | None = "active",
+    which: str = "test",
+    fmt: str | None = "png",
+    rle: Path | None = None,
+    threshold: float = 0.5,
+    overwrite: bool = False,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    tta: bool | None = None,
+    post: PostProcess | None = None,
+    predictions_only: bool = False,
+) -> ExportSummary:
+    """Per image, the mask a person made or approved, else the run's prediction; and ``manifest.csv``
+    beside the masks: file, key, source, confidence, run, threshold. ``predictions_only``: the run's
+    predictions for every image, as before a person looked at any."""
+    from ..core.export import export_masks
+    from .actions import SUBMISSION_NAME
+
+    if fmt == "rle":
+        fmt, rle = None, Path(out) / SUBMISSION_NAME
+    info = find_run(project, run)
+    cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
+    model = load_run_model(info, tta)
+    human = {} if predictions_only else human_masks(project)
+    summary = export_masks(
+        cache, info, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post, human=human
+    )
+    sources = mask_sources(cache, project)
+    scores = _cached_confidence(info)
+    rows = cache.rows_for_set(which)
+    names = export_names(cache, rows, fmt)
+    text = io.StringIO()
+    table = csv.writer(text, lineterminator="\n")
+    table.writerow(["file", "key", "source", "confidence", "run", "threshold"])
+    for r in rows:
+        key = cache.rows[r]["key"]
+        source = sources[key] if key in human else "predicted"  # what was written, not what exists
+        score = scores.get(key)
+        file = names[r][0] or names[r][1]
+        table.writerow([file, key, source, "" if score is None else f"{score:.5f}", info.id, threshold])
+    target = (Path(out) if fmt else Path(rle).parent if rle else Path(out)) / MANIFEST_CSV
+    atomic_write_bytes(target, text.getvalue().encode("utf-8", "surrogateescape"))
+    return summary
+
+
+def _cached_confidence(run: RunInfo) -> dict[str, float]:
+    """The run's confidence scores if the queue computed them (export does not predict twice for them)."""
+    from ..core.imageio import read_json
+
+    cached = read_json(run.folder / "confidence.json", default=None) or {}
+    scores = cached.get("scores") if isinstance(cached, dict) else None
+    return dict(scores) if isinstance(scores, dict) else {}

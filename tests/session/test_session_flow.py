@@ -1,0 +1,139 @@
+"""The whole loop through the session layer alone (no Qt): open -> preprocess -> train -> review -> correct
+-> retrain -> annotate an image without a mask -> export, each step checked on disk and in numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from carseg_gui.core.config import TrainConfig
+from carseg_gui.core.corrections import correction_path, save_correction
+from carseg_gui.core.imageio import read_mask
+from carseg_gui.core.jobs import InputError
+from carseg_gui.core.sample import generate_sample
+from carseg_gui.session import actions, annotate
+from carseg_gui.session.model import Session
+from carseg_gui.session.store import StateStore
+
+TINY = dict(epochs=1, size=32, filters=4, batch_size=8, val_split=0.25)
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One sample project trained once, then corrected, annotated and retrained: the steps' results."""
+    root = tmp_path_factory.mktemp("s") / "sample"
+    generate_sample(root, count=32, test_count=6, width=192, height=128)
+    out: dict = {"root": root}
+    snap = actions.open_project(root)
+    session = Session()
+    session.set_snapshot(snap)
+    out["session"], project = session, snap.project
+    out["cache"] = actions.prepare(root, project, 32)
+    first = actions.train(root, project, TrainConfig(**TINY))
+    out["first"] = first
+    session.reload_runs()
+    out["review"] = actions.review(root, project, first.run.id)
+    # Correct the worst labelled image: the whole image is car.
+    worst = min(out["review"][1], key=out["review"][1].get)
+    h, w = read_mask(next(r for r in out["cache"].rows if r["key"] == worst)["mask"]).shape[:2]
+    save_correction(project, worst, np.ones((h, w), np.uint8))
+    actions.set_status(project, worst, "corrected")
+    out["worst"] = worst
+    # Annotate an image without a mask: approve its draft (the run's prediction becomes its mask).
+    test_key = next(r["key"] for r in out["cache"].rows if not r["labelled"])
+    out["test_key"] = test_key
+    out["approved"] = annotate.set_status(root, project, test_key, "approved")
+    out["second"] = actions.train(
+        root, project, TrainConfig(**TINY, init_from=str(first.run.folder)), previous=first.run.id
+    )
+    return out
+
+
+@pytest.mark.slow
+def test_training_makes_the_finished_run_active_and_records_the_split(loop: dict) -> None:
+    first, session = loop["first"], loop["session"]
+    project = session.project
+    assert first.activated and first.run.has_model and session.active_run == first.run.id
+    split = StateStore(project).split()
+    assert split is not None and split["chosen_by_run"] == first.run.id and split["val_groups"]
+    assert session.why_not("export") is None and session.why_not("train") is None
+
+
+@pytest.mark.slow
+def test_the_validation_cars_stay_put_and_new_labels_train(loop: dict) -> None:
+    first, second = loop["first"].run, loop["second"].run
+    assert second.config["val_keys"] == first.config["val_keys"]  # the same cars, round after round
+    assert loop["test_key"] in second.config["train_keys"]  # the approved draft is trained on
+    assert loop["test_key"] not in first.config["train_keys"] + first.config["val_keys"]
+
+
+@pytest.mark.slow
+def test_the_comparison_uses_only_images_neither_run_trained_on(loop: dict) -> None:
+    first, second = loop["first"].run, loop["second"]
+    c = second.comparison
+    assert c is not None and c["before_run"] == first.id and c["size"] == 32
+    unseen = set(second.run.config["val_keys"]) - set(first.config["train_keys"])
+    assert c["images"] == len(unseen) > 0
+    assert 0 <= c["dice_before"] <= 1 and 0 <= c["dice_after"] <= 1
+
+
+@pytest.mark.slow
+def test_approving_a_draft_writes_the_prediction_as_its_mask(loop: dict) -> None:
+    project, key = loop["session"].project, loop["test_key"]
+    assert loop["approved"][0] == key and "prediction of run" in loop["approved"][1]
+    path = correction_path(project, key)
+    mask = read_mask(path)
+    row = next(r for r in loop["cache"].rows if r["key"] == key)
+    assert mask.shape[:2] == tuple(row["orig"][:2])  # at the image's original size
+    assert StateStore(project).status(key) == "approved"
+    assert "accepted the prediction" in StateStore(project).history(key)[-1]["note"]
+    cache = actions.prepare(loop["root"], project, 32)
+    counts = annotate.counts(cache, project)
+    assert counts.by_you == 2 and counts.unlabelled == 5 and "(2 by you)" in counts.words()
+
+
+@pytest.mark.slow
+def test_export_writes_the_human_mask_and_a_manifest(loop: dict, tmp_path: Path) -> None:
+    root, project, key = loop["root"], loop["session"].project, loop["test_key"]
+    summary = annotate.export(root, project, tmp_path / "out", which="test")
+    rows = list(csv.DictReader((tmp_path / "out" / "manifest.csv").open()))
+    assert len(rows) == len(summary.written) == 6
+    by_key = {r["key"]: r for r in rows}
+    assert by_key[key]["source"] == "approved" and by_key[key]["run"] == loop["second"].run.id
+    assert {r["source"] for k, r in by_key.items() if k != key} == {"predicted"}
+    written = read_mask(tmp_path / "out" / by_key[key]["file"]) > 0
+    assert np.array_equal(written, read_mask(correction_path(project, key)) > 0)  # the person's mask, exactly
+    raw = annotate.export(root, project, tmp_path / "raw", which="test", predictions_only=True)
+    assert len(raw.written) == 6
+    sources = {r["source"] for r in csv.DictReader((tmp_path / "raw" / "manifest.csv").open())}
+    assert sources == {"predicted"}
+
+
+@pytest.mark.slow
+def test_the_queue_lists_every_unlabelled_image_least_confident_first(loop: dict) -> None:
+    root, project = loop["root"], loop["session"].project
+    q = annotate.queue(root, project, "unlabelled", "confidence")
+    scores = [item["score"] for item in q["items"]]
+    assert len(q["items"]) == 5 and scores == sorted(scores)  # the approved one left the set
+    assert q["run"] == loop["second"].run.id and all(0 <= s <= 1 for s in scores)
+    cached = json.loads((loop["second"].run.folder / "confidence.json").read_text())
+    assert set(cached["scores"]) >= {i["key"] for i in q["items"]}
+    labelled = annotate.queue(root, project, "labelled", "dice")
+    dice = [i["score"] for i in labelled["items"]]
+    assert dice == sorted(dice) and labelled["score"] == "dice_32"
+
+
+def test_approving_without_a_run_is_refused_with_the_reason(tmp_path: Path) -> None:
+    root = tmp_path / "sample"
+    generate_sample(root, count=16, test_count=2, width=96, height=64)
+    project = actions.open_project(root).project
+    key = next(p for p in (root / "test").iterdir()).name
+    with pytest.raises(InputError, match="no trained run"):
+        annotate.set_status(root, project, key, "approved")
+    with pytest.raises(InputError, match="no image"):
+        annotate.set_status(root, project, "nope.jpg", "excluded")
+    assert StateStore(project).statuses() == {}  # nothing half-recorded
