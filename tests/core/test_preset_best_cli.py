@@ -69,3 +69,4 @@ def test_recipe_is_still_the_default_of_carseg_train(tmp_path: Path) -> None:
     assert config["preset"] == "recipe" and config["loss"] == "bce" and not config["batch_norm"]
     assert config["augment"] == "none" and config["lr_schedule"] == "none" and not config["tta"]
     assert config["patience"] == 2 and config["batch_size"] == 16 and config["learning_rate"] == 1e-3
+    assert config["precision"] == "off" and config["dtype_policy"] == "float32"  # the recipe's arithmetic
