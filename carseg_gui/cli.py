@@ -124,7 +124,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     )
     config.validate()
     project = _project(args)
-    run = run_training(Path(args.data), project, config, progress=progress).run
+    run = run_training(Path(args.data), project, config, progress=progress, new_split=args.new_split).run
     if run.status == "failed":
         from .core.imageio import read_json
 
@@ -139,7 +139,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
-    from .session.actions import export as predict_to_folder
+    from .session.annotate import export as predict_to_folder
 
     if not 0 < args.threshold < 1:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
@@ -158,6 +158,7 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
         progress=progress,
         tta=_tta(args),
         post=_post(args),
+        predictions_only=args.predictions_only,
     )
     what = f"{len(summary.written)} {args.format.upper()} masks ({summary.set} set, run {summary.run})"
     print(f"wrote {what} to {summary.out}")
@@ -272,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fill-holes", action=argparse.BooleanOptionalAction, help="the run fills holes in its masks")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--new-split",
+        action="store_true",
+        help="draw the validation cars again (else the project keeps those its first training chose)",
+    )
+    p.add_argument(
         "--mixed-precision",
         choices=("auto", "on", "off"),
         help="bfloat16/float16 compute: auto uses it where the CPU or GPU runs it natively, off is float32 "
@@ -296,7 +302,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rle", metavar="FILE", help="also write a Carvana submission CSV")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--overwrite", action="store_true")
+    p.add_argument(
+        "--predictions-only",
+        action="store_true",
+        help="the run's predictions for every image, not the masks people corrected or approved",
+    )
     _inference_options(p)
+
+    from .cli_annotate import register
+
+    register(data_cmd)
 
     p = data_cmd("evaluate", "mean Dice and IoU over the labelled images", cmd_evaluate)
     p.add_argument("--run", default="active")
