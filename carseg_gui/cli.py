@@ -208,10 +208,20 @@ def cmd_evaluate(args: argparse.Namespace, progress: ProgressFn) -> int:
         print(f"run {result['run']} on {result['images']} labelled images ({', '.join(steps) or 'no TTA, no post'}):")
         print(f"  at {result['size']}x{result['size']}: Dice {result['dice_128']:.4f}  IoU {result['iou_128']:.4f}")
         print(f"  at original size: Dice {result['dice_full']:.4f}  IoU {result['iou_full']:.4f}")
+        _print_splits(result.get("splits") or {})
         if "dice_full_no_post" in result:
             nopost = f"Dice {result['dice_full_no_post']:.4f}  IoU {result['iou_full_no_post']:.4f}"
             print(f"  at original size without post-processing: {nopost}")
     return 0
+
+
+def _print_splits(splits: dict[str, Any]) -> None:
+    """The headline above is over all labelled images, the run's own training images included: say so, and
+    give each split's Dice at original size (the images it never saw are the honest measure)."""
+    words = {"train": "trained on", "validation": "its validation", "other": "never seen"}
+    parts = [f"{words[k]} {v['images']}: Dice {v['dice_full']:.4f}" for k, v in splits.items() if v.get("images")]
+    if parts:
+        print("  (the lines above include the images the run trained on) at original size, " + "; ".join(parts))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -98,4 +98,26 @@ def evaluate(
     }
     extra = [k for k in per_image[0] if k.startswith(("dice_full_", "iou_full_"))] if per_image else []
     result.update({k: mean(k) for k in extra})
+    result["splits"] = split_scores(per_image, run.config)
     return {**result, "per_image": per_image}
+
+
+SPLITS = ("train", "validation", "other")
+
+
+def split_scores(per_image: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The means per split of the run: the images it trained on (its scores flatter it), its validation
+    images (chose its best epoch), and the others (never seen: the honest measure). The headline
+    ``dice_full`` is over all of them."""
+    sets = {"train": set(config.get("train_keys", [])), "validation": set(config.get("val_keys", []))}
+    groups: dict[str, list[dict[str, Any]]] = {name: [] for name in SPLITS}
+    for p in per_image:
+        name = next((n for n, keys in sets.items() if p["key"] in keys), "other")
+        groups[name].append(p)
+    out: dict[str, dict[str, Any]] = {}
+    for name, items in groups.items():
+        scores: dict[str, Any] = {"images": len(items)}
+        for key in ("dice_128", "iou_128", "dice_full", "iou_full"):
+            scores[key] = round(float(np.mean([p[key] for p in items])), 5) if items else None
+        out[name] = scores
+    return out
