@@ -139,6 +139,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
+    from .core.formats import parse_colour
     from .session.annotate import export as predict_to_folder
 
     if not 0 < args.threshold < 1:
@@ -159,9 +160,16 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
         tta=_tta(args),
         post=_post(args),
         predictions_only=args.predictions_only,
+        feather=args.feather,
+        background=parse_colour(args.background) if args.background else None,
     )
-    what = f"{len(summary.written)} {args.format.upper()} masks ({summary.set} set, run {summary.run})"
-    print(f"wrote {what} to {summary.out}")
+    origin = f"{summary.by_person} by a person, {summary.images - summary.by_person} predicted by run {summary.run}"
+    if args.format == "coco":
+        what = f"the masks of {summary.images} {summary.set} images to {summary.written[-1]} ({origin})"
+    else:
+        kind = {"yolo": "YOLO polygon files", "cutout": "cut-outs"}.get(args.format, f"{args.format.upper()} masks")
+        what = f"{len(summary.written)} {kind} ({summary.set} set; {origin}) to {summary.out}"
+    print(f"wrote {what}")
     if summary.renamed:
         key, name = summary.renamed[0]
         print(
@@ -246,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=128)
 
     from .core.config import AUGMENTS, LOSSES, SCHEDULES
+    from .core.export import FORMATS
     from .core.presets import PRESETS
 
     p = data_cmd("train", "train the U-Net; prints the run id and its folder", cmd_train)
@@ -308,7 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--run", default="active", help="run id or folder, 'latest', or 'active' (default)")
     p.add_argument("--set", choices=("test", "train", "all"), default="test")
-    p.add_argument("--format", choices=("png", "gif"), default="png")
+    p.add_argument("--format", choices=FORMATS, default="png",
+                   help="png 0/255 masks, gif (Carvana), yolo polygons (.txt), cutout (RGBA photo, alpha = mask), "
+                   "coco (one annotations.json with RLE masks)")  # fmt: skip
+    p.add_argument("--feather", type=int, default=0, metavar="PX", help="cutout: a soft edge this many px wide")
+    p.add_argument("--background", metavar="COLOUR", help="cutout: the car on this colour (#rrggbb, r,g,b, white)")
     p.add_argument("--rle", metavar="FILE", help="also write a Carvana submission CSV")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--overwrite", action="store_true")

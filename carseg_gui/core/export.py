@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from .cache import Cache, skipped_note
-from .imageio import atomic_open, atomic_write_bytes, atomic_write_json, encode_mask, read_mask
+from .formats import CocoWriter, write_cutout, write_yolo
+from .imageio import atomic_open, atomic_write_bytes, atomic_write_json, encode_mask, read_image, read_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from .locking import project_lock
 from .otsu import mask_to_unit
@@ -24,7 +25,10 @@ from .predict import predict_rows, to_original_size
 from .project import RunInfo
 from .rle import rle_encode
 
-FORMATS = ("png", "gif")
+# png: 0/255 masks; gif: Carvana's; yolo: segmentation polygons (.txt); cutout: the photo as RGBA (alpha = mask);
+# coco: one COCO instance JSON with RLE masks for the whole export (formats.py).
+FORMATS = ("png", "gif", "yolo", "cutout", "coco")
+COCO_NAME = "annotations.json"
 MANIFEST = "export-manifest.json"  # beside the masks (or beside the CSV when only an RLE file is written)
 
 
@@ -38,11 +42,13 @@ class ExportSummary:
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (image key, name used) on name collisions
     skipped: list[dict[str, str]] = field(default_factory=list)  # images of the set that could not be used
     manifest: Path | None = None  # what was written, renamed and skipped (JSON)
+    by_person: int = 0  # images whose written mask is a person's (corrected or approved), not a prediction
+    images: int = 0  # images exported (a COCO file holds them all)
 
 
 def mask_name(image_name: str, fmt: str) -> str:
     stem = Path(image_name).stem
-    return f"{stem}_mask.gif" if fmt == "gif" else f"{stem}.png"
+    return {"gif": f"{stem}_mask.gif", "yolo": f"{stem}.txt"}.get(fmt, f"{stem}.png")
 
 
 def export_names(cache: Cache, rows: list[int], fmt: str | None) -> dict[int, tuple[str, str]]:
@@ -51,7 +57,7 @@ def export_names(cache: Cache, rows: list[int], fmt: str | None) -> dict[int, tu
     case, as Windows and macOS do): those use their whole key, so no mask overwrites another."""
     keys = {r: str(cache.rows[r]["key"]) for r in rows}
     csv = _dedupe({r: Path(cache.rows[r]["image"]).name for r in rows}, {r: keys[r] for r in rows})
-    if not fmt:
+    if not fmt or fmt == "coco":  # no file per image (the COCO file names each image by its CSV name)
         return {r: ("", csv[r]) for r in rows}
     flat = {r: mask_name(keys[r].replace("/", "__").replace("\\", "__") + ".x", fmt) for r in rows}
     masks = _dedupe({r: mask_name(cache.rows[r]["image"], fmt) for r in rows}, flat)
@@ -79,18 +85,24 @@ def export_masks(
     cancel: CancelToken | None = None,
     post: PostProcess | None = None,
     human: Mapping[str, Path] | None = None,
+    feather: int = 0,
+    background: tuple[int, int, int] | None = None,
 ) -> ExportSummary:
     """Mask files (``fmt`` png or gif; None: none) and/or a submission CSV (``rle``), at original size.
 
     ``human``: record key -> a mask a person made or approved (a correction PNG at the image's size),
-    written instead of the prediction for that image.
+    written instead of the prediction for that image. ``feather`` (px) and ``background`` (RGB) shape the
+    ``cutout`` format: a soft edge, or the car on a plain colour instead of transparency.
 
     ``post``: the clean-up of each full-size mask; ``None`` means the run's own settings. The CSV is
     streamed to a temp file and renamed at the end: Carvana's test set has 100,064 images whose RLE
     strings are kilobytes each, too much to hold in memory, and a cancelled export leaves no half CSV.
     """
     with project_lock(cache.folder.parent.parent, "export", f"masks of run {run.id}"):
-        return _export(cache, run, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post, human)
+        return _export(
+            cache, run, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post, human,
+            feather, background,
+        )  # fmt: skip
 
 
 def _export(
@@ -107,9 +119,11 @@ def _export(
     cancel: CancelToken | None,
     post: PostProcess | None,
     human: Mapping[str, Path] | None = None,
+    feather: int = 0,
+    background: tuple[int, int, int] | None = None,
 ) -> ExportSummary:
     if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r} (choose png or gif)")
+        raise InputError(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
     if fmt is None and rle is None:
         raise InputError("nothing to export: choose a mask format or an RLE file")
     rows = cache.rows_for_set(which)
@@ -122,10 +136,12 @@ def _export(
         except OSError as exc:
             raise InputError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
     names = export_names(cache, rows, fmt)
-    targets = {r: out / names[r][0] for r in rows} if fmt else {}
-    _remove_leftovers([*targets.values(), *([rle] if rle else [])])
+    targets = {r: out / names[r][0] for r in rows} if fmt and fmt != "coco" else {}
+    coco_path = out / COCO_NAME if fmt == "coco" else None
+    singles = [p for p in (rle, coco_path) if p is not None]
+    _remove_leftovers([*targets.values(), *singles])
     if not overwrite:
-        existing = [p for p in targets.values() if p.exists()] + ([rle] if rle and rle.exists() else [])
+        existing = [p for p in targets.values() if p.exists()] + [p for p in singles if p.exists()]
         if existing:
             raise InputError(
                 f"{len(existing)} file(s) already exist, e.g. {existing[0]}; pass --overwrite to replace them"
@@ -146,8 +162,15 @@ def _export(
             mask = (mask_to_unit(read_mask(by_person[row])) > 0.5).astype(np.uint8)
         else:
             mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
-        if fmt:
+        if fmt in ("png", "gif"):
             atomic_write_bytes(targets[row], encode_mask(mask, fmt))
+        elif fmt == "yolo":
+            write_yolo(targets[row], mask)
+        elif fmt == "cutout":
+            photo, _size = read_image(Path(cache.rows[row]["image"]))
+            write_cutout(targets[row], photo, mask, feather, background)
+        elif coco is not None:
+            coco.add(names[row][1], mask)
         line = (names[row][1], rle_encode(mask)) if rle else None
         return targets.get(row), line
 
@@ -158,6 +181,7 @@ def _export(
         table = csv.writer(stack.enter_context(atomic_open(rle, "w")), lineterminator="\n") if rle else None
         if table is not None:
             table.writerow(("img", "rle_mask"))
+        coco = stack.enter_context(CocoWriter(coco_path)) if coco_path is not None else None
         pending: list[Future[tuple[Path | None, tuple[str, str] | None]]] = []
         done = 0
 
@@ -184,6 +208,9 @@ def _export(
                 drain(keep=4 * workers + 32)
             drain(keep=0)
     summary.rle = rle
+    summary.by_person, summary.images = len(by_person), len(rows)
+    if coco_path is not None:
+        summary.written.append(coco_path)
     summary.skipped = cache.skipped(which)
     summary.manifest = out / MANIFEST if fmt else Path(f"{rle}.manifest.json")
     atomic_write_json(summary.manifest, _manifest(summary, cache, rows, names, fmt, threshold))

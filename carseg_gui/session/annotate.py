@@ -207,6 +207,8 @@ def export(
     tta: bool | None = None,
     post: PostProcess | None = None,
     predictions_only: bool = False,
+    feather: int = 0,
+    background: tuple[int, int, int] | None = None,
 ) -> ExportSummary:
     """Per image, the mask a person made or approved, else the run's prediction; and ``manifest.csv``
     beside the masks: file, key, source, confidence, run, threshold. ``predictions_only``: the run's
@@ -221,8 +223,9 @@ def export(
     model = load_run_model(info, tta)
     human = {} if predictions_only else human_masks(project)
     summary = export_masks(
-        cache, info, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post, human=human
-    )
+        cache, info, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post, human=human,
+        feather=feather, background=background,
+    )  # fmt: skip
     sources = mask_sources(cache, project)
     scores = _cached_confidence(info)
     rows = cache.rows_for_set(which)

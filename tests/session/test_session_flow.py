@@ -137,3 +137,33 @@ def test_approving_without_a_run_is_refused_with_the_reason(tmp_path: Path) -> N
     with pytest.raises(InputError, match="no image"):
         annotate.set_status(root, project, "nope.jpg", "excluded")
     assert StateStore(project).statuses() == {}  # nothing half-recorded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["coco", "yolo", "cutout"])
+def test_every_export_format_holds_the_mask_that_was_decided(loop: dict, tmp_path: Path, fmt: str) -> None:
+    """Each format decoded back equals the PNG mask the same export writes (COCO exactly, YOLO at IoU >= 0.98,
+    the cut-out's alpha exactly without feather), and the approved image carries the person's mask."""
+    from carseg_gui.core.formats import read_coco_masks, read_yolo
+
+    root, project, key = loop["root"], loop["session"].project, loop["test_key"]
+    annotate.export(root, project, tmp_path / "png", which="test")
+    annotate.export(root, project, tmp_path / fmt, which="test", fmt=fmt)
+    manifest = {r["key"]: r for r in csv.DictReader((tmp_path / fmt / "manifest.csv").open())}
+    png = {r["key"]: r for r in csv.DictReader((tmp_path / "png" / "manifest.csv").open())}
+    assert manifest[key]["source"] == "approved" and len(manifest) == 6
+    coco = read_coco_masks(tmp_path / "coco" / "annotations.json") if fmt == "coco" else {}
+    for k, row in png.items():
+        expected = read_mask(tmp_path / "png" / row["file"]) > 0
+        if fmt == "coco":
+            got = coco[manifest[k]["file"]] > 0
+            assert np.array_equal(got, expected), k
+        elif fmt == "yolo":
+            got = read_yolo(tmp_path / "yolo" / manifest[k]["file"], expected.shape) > 0
+            iou = (got & expected).sum() / max(1, (got | expected).sum())
+            assert iou >= 0.98, (k, iou)
+        else:
+            from PIL import Image
+
+            rgba = np.asarray(Image.open(tmp_path / "cutout" / manifest[k]["file"]))
+            assert rgba.shape[2] == 4 and np.array_equal(rgba[..., 3] > 127, expected), k
