@@ -17,52 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core.jobs import Cancelled, InputError, Progress, ProgressFn
-
-
-class TerminalProgress:
-    """A tqdm bar per stage on a terminal; one line per stage change otherwise (logs, CI)."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.stage = ""
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, p: Progress) -> None:
-        if p.stage == "notice":  # something the user must know (a damaged cache rebuilt, files skipped)
-            self.close()
-            self.stage = ""
-            print(f"carseg: note: {p.info.get('notice', p.message)}", file=sys.stderr)
-            return
-        if p.stage != self.stage:
-            self.close()
-            self.stage = p.stage
-            if self.tty:
-                from tqdm import tqdm
-
-                desc = f"epoch {p.info.get('epoch')}/{p.info.get('epochs')}" if p.stage == "batch" else p.stage
-                self.bar = tqdm(total=p.total, desc=desc, unit="img" if p.stage != "batch" else "batch", leave=False)
-            elif p.stage not in ("batch", "epoch"):
-                print(f"{p.stage}: {p.total} image(s)", file=sys.stderr)
-        if p.stage == "epoch":
-            self._epoch_line(p)
-            self.stage = ""  # the next batch starts a fresh bar
-        elif self.bar is not None:
-            self.bar.n = p.done
-            if p.stage == "batch" and "loss" in p.info:
-                self.bar.set_postfix(loss=f"{p.info['loss']:.4f}", refresh=False)
-            self.bar.refresh()
-
-    def _epoch_line(self, p: Progress) -> None:
-        self.close()
-        keys = ("loss", "val_loss", "val_dice", "val_accuracy")
-        parts = " ".join(f"{k}={p.info[k]:.4f}" for k in keys if k in p.info)
-        print(f"epoch {p.done}/{p.total} {parts} (best epoch {p.info.get('best_epoch')})", file=sys.stderr)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+from .cli_progress import TerminalProgress
+from .core.jobs import Cancelled, InputError, ProgressFn
 
 
 def _project(args: argparse.Namespace) -> Path:
