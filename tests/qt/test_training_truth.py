@@ -101,3 +101,4 @@ def test_a_cancelled_run_is_described_as_what_it_kept(qtbot, window, sample: Pat
     text = panel.outcome.text()
     assert text.startswith(f"Run {run.id} cancelled after ") and text.endswith("Its best model is kept.")
     assert "preparing the cache" not in text and "no run was started" not in text
+    assert panel.epoch_label.text().startswith("Cancelled in epoch ")  # not "Epoch 2 / 5" as if running

@@ -54,6 +54,8 @@ def test_viewer_goes_to_the_first_images_on_a_new_order_or_filter(qtbot, window,
         assert viewer.model.rows[0].number == 17
         change()
         assert viewer.page == 0 and viewer.model.rows[0].number == 1  # the new list from its start
+        if viewer.order_box.currentData() == "worst":  # no run: the order it says is not the one shown
+            assert "in dataset order (Worst Dice first needs a run)" in viewer.info.text()
     # Random: a run of 8 sequential images from any start, and the label says which.
     starts = set()
     for _ in range(60):

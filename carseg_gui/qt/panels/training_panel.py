@@ -372,6 +372,9 @@ class TrainingPanel(QWidget):
         new = [r.id for r in self.state.runs if r.id not in self._runs_before]
         self.runs.refresh(select=new[-1] if new else None)
         run = self.state.run(new[-1]) if new else None
+        if outcome != "succeeded" and self.epoch_label.text().startswith("Epoch "):  # not "Epoch 2 / 3" as if running
+            self.epoch_label.setText(f"{outcome.capitalize()} in e{self.epoch_label.text()[1:]}")
+            self.bar.setFormat(f"{outcome} at batch %v / %m")
         if outcome == "failed":
             said = "Training failed: see the message. The run is listed as failed."
         elif outcome == "cancelled" and not said.startswith("Run "):

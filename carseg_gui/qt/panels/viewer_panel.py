@@ -19,7 +19,7 @@ from ...core.cache import Cache
 from ...core.corrections import corrected_masks
 from ...core.otsu import otsu_mask
 from ..controller import Controller
-from ..viewer.loader import PageLoader, PageRequest, grey_image
+from ..viewer.loader import PageLoader, PageRequest, grey_image, model_stamp
 from ..viewer.nav import NavBar
 from ..viewer.page_model import MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, page_table
 from ..viewer.paging import Paging
@@ -275,12 +275,7 @@ class ViewerPanel(QWidget):
         self.save_timer.start()
 
     def _stamp(self, run: object) -> str:
-        if run is None:
-            return ""
-        try:
-            return f"{run.id}@{run.model_path.stat().st_mtime_ns}"  # type: ignore[attr-defined]
-        except OSError:
-            return f"{run.id}@missing"  # type: ignore[attr-defined]
+        return model_stamp(run)  # type: ignore[arg-type]
 
     def _service(self) -> ServiceThread:
         if self.service is None:
@@ -334,6 +329,10 @@ class ViewerPanel(QWidget):
     def _describe(self, run: object, missing: tuple) -> None:
         self.paging.set_total(len(self.rows()))
         images = f"{self.paging.label()} at {self._cache.size}×{self._cache.size}" if self._cache else ""
+        if self.order_box.currentData() == "worst" and run is None:
+            images += " in dataset order (Worst Dice first needs a run)"
+        elif self.order_box.currentData() == "worst" and run.id not in self.scores:  # type: ignore[attr-defined]
+            images += " in dataset order until the queue is scored"
         if run is None:
             why = self.state.why_not("predict") or ""
             self._say(f"{images} · no predictions — {why}" if why else f"{images} · no predictions")

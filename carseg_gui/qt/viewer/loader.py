@@ -50,6 +50,16 @@ class Thumb:
     mask_array: np.ndarray | None  # 0/1 at cache size, for the Dice of the prediction
 
 
+def model_stamp(run: RunInfo | None) -> str:
+    """The run's model version ("id@mtime"): predictions are cached under it, so a retrained model is new."""
+    if run is None:
+        return ""
+    try:
+        return f"{run.id}@{run.model_path.stat().st_mtime_ns}"
+    except OSError:
+        return f"{run.id}@missing"
+
+
 def corrected_thumbnail(path: Path, size: int) -> np.ndarray | None:
     """A correction PNG as training will see it (resized and Otsu-binarised as preprocessing does), 0/1;
     None when it cannot be read (the editor reports it and sets it aside when the image is opened)."""
