@@ -114,7 +114,7 @@ class Refiner:
                 tf = load()
                 model = self.model
                 spec = tf.TensorSpec([None, self.input_size, self.input_size, CHANNELS], tf.float32)
-                self._fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+                self._fn = tf.function(lambda x: model(x, training=False), input_signature=[spec], autograph=False)
             return np.asarray(self._fn(np.asarray(batch, np.float32)))[..., 0]
 
 
