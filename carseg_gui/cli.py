@@ -135,8 +135,6 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
         )
     if summary.rle:
         print(f"wrote the RLE submission {summary.rle}")
-    if summary.manifest:
-        print(f"wrote the list of what was written and skipped: {summary.manifest}")
     return 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -16,7 +15,7 @@ import numpy as np
 
 from .cache import Cache, skipped_note
 from .formats import CocoWriter, write_cutout, write_yolo
-from .imageio import atomic_open, atomic_write_bytes, atomic_write_json, encode_mask, read_image, read_mask
+from .imageio import atomic_open, atomic_write_bytes, encode_mask, read_image, read_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from .locking import project_lock
 from .otsu import mask_to_unit
@@ -29,7 +28,6 @@ from .rle import rle_encode
 # coco: one COCO instance JSON with RLE masks for the whole export (formats.py).
 FORMATS = ("png", "gif", "yolo", "cutout", "coco")
 COCO_NAME = "annotations.json"
-MANIFEST = "export-manifest.json"  # beside the masks (or beside the CSV when only an RLE file is written)
 
 
 @dataclass
@@ -41,7 +39,6 @@ class ExportSummary:
     run: str = ""
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (image key, name used) on name collisions
     skipped: list[dict[str, str]] = field(default_factory=list)  # images of the set that could not be used
-    manifest: Path | None = None  # what was written, renamed and skipped (JSON)
     by_person: int = 0  # images whose written mask is a person's (corrected or approved), not a prediction
     images: int = 0  # images exported (a COCO file holds them all)
 
@@ -212,8 +209,6 @@ def _export(
     if coco_path is not None:
         summary.written.append(coco_path)
     summary.skipped = cache.skipped(which)
-    summary.manifest = out / MANIFEST if fmt else Path(f"{rle}.manifest.json")
-    atomic_write_json(summary.manifest, _manifest(summary, cache, rows, names, fmt, threshold))
     if summary.skipped:
         progress(Progress("notice", 0, 0, info={"notice": skipped_note(summary.skipped, "the export")}))
     return summary
@@ -226,22 +221,3 @@ def _remove_leftovers(paths: list[Path]) -> None:
         for tmp in folder.glob(".*.tmp"):
             if tmp.name[1:].rsplit(".", 2)[0] in names:
                 tmp.unlink(missing_ok=True)
-
-
-def _manifest(
-    summary: ExportSummary, cache: Cache, rows: list[int], names: dict[int, tuple[str, str]], fmt: str | None,
-    threshold: float,
-) -> dict[str, Any]:  # fmt: skip
-    """Every image of the export and the file it became, and every image of the set left out, with why:
-    a submission that misses images says so here."""
-    return {
-        "run": summary.run,
-        "set": summary.set,
-        "format": fmt,
-        "threshold": threshold,
-        "rle": str(summary.rle) if summary.rle else None,
-        "written": [{"key": cache.rows[r]["key"], "mask": names[r][0] or None, "img": names[r][1]} for r in rows],
-        "skipped": [{"path": p["path"], "reason": p["reason"]} for p in summary.skipped],
-        "renamed": [{"key": k, "name": n} for k, n in summary.renamed],
-        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }

@@ -32,7 +32,7 @@ def test_sample_train_predict_evaluate(tmp_path: Path) -> None:
     r = carseg("predict", data, "--project", project, "--out", out, "--set", "test")
     assert r.returncode == 0, r.stderr
     tests = sorted((data / "test").iterdir())
-    assert len(tests) >= 2 and sorted(p.name for p in out.iterdir()) == [t.stem + ".png" for t in tests]
+    assert len(tests) >= 2 and sorted(p.name for p in out.glob("*.png")) == [t.stem + ".png" for t in tests]
     for t in tests:
         img = cv2.imread(str(t))
         m = cv2.imread(str(out / f"{t.stem}.png"), cv2.IMREAD_UNCHANGED)

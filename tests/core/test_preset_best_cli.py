@@ -50,7 +50,7 @@ def test_preset_best_trains_predicts_and_evaluates_with_its_own_settings(tmp_pat
     assert r.returncode == 0, r.stderr
     import cv2
 
-    for png in out.iterdir():
+    for png in out.glob("*.png"):  # the masks (manifest.csv beside them)
         m = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
         assert m.shape == (96, 144) and set(np.unique(m)) <= {0, 255}
         # keep_largest + fill_holes: a single component without holes, whatever the tiny model predicted.
