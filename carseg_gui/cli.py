@@ -61,7 +61,7 @@ def cmd_preprocess(args: argparse.Namespace, progress: ProgressFn) -> int:
 # `carseg train` options that a preset sets: left out, they take the preset's value.
 PRESET_OPTIONS = (
     "epochs", "patience", "val_split", "batch_size", "size", "filters", "learning_rate", "loss", "batch_norm",
-    "dropout", "levels", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes",
+    "dropout", "levels", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "upsample",
 )  # fmt: skip
 
 
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = data_cmd("preprocess", "resize and Otsu-binarise into the project cache", cmd_preprocess)
     p.add_argument("--size", type=int, default=128)
 
-    from .core.config import AUGMENTS, LOSSES, SCHEDULES
+    from .core.config import AUGMENTS, LOSSES, SCHEDULES, UPSAMPLES
     from .core.export import FORMATS
     from .core.presets import PRESETS
 
@@ -244,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-largest", action=argparse.BooleanOptionalAction, help="the run keeps the largest mask component"
     )
     p.add_argument("--fill-holes", action=argparse.BooleanOptionalAction, help="the run fills holes in its masks")
+    p.add_argument(
+        "--upsample", choices=UPSAMPLES, help="how the run's masks reach the photo's size: bilinear (recipe) or guided"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--new-split",

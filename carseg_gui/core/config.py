@@ -29,6 +29,7 @@ class ConfigError(InputError):
 LOSSES = ("bce", "bce_dice")
 AUGMENTS = ("none", "flip", "full")
 SCHEDULES = ("none", "plateau", "cosine")
+UPSAMPLES = ("bilinear", "guided")
 
 
 @dataclass
@@ -53,8 +54,11 @@ class TrainConfig:
     tta: bool = False  # average with the prediction of the horizontally flipped image
     keep_largest: bool = False  # keep the largest connected component of the full-size mask
     fill_holes: bool = False  # fill holes enclosed by the mask (windows, shadows inside the car)
+    # How a prediction reaches the photo's size: "bilinear" (the Carvana measure) or "guided" (along the photo's
+    # edges, upsample.py: +0.004 full-size Dice at 128 px on 4 unseen cars, 0.17 s more per 1918x1280 photo).
+    upsample: str = "bilinear"
     # "auto": bfloat16 compute on CPUs with AMX/AVX-512 BF16 and float16 on GPUs; "on"/"off" force it.
-    precision: str = "auto"
+    precision: str = "off"
     xla: str = "auto"  # XLA compilation: on for GPUs, off on CPUs (measured slower there)
     strategy: str = "auto"  # see distributed.py
     init_from: str | None = None  # a run folder whose best weights start this run (warm start)
@@ -85,7 +89,7 @@ class TrainConfig:
             raise ConfigError("patience", "must be at least 0")
         if self.learning_rate <= 0:
             raise ConfigError("learning_rate", "must be positive")
-        choices = {"loss": LOSSES, "augment": AUGMENTS, "lr_schedule": SCHEDULES}
+        choices = {"loss": LOSSES, "augment": AUGMENTS, "lr_schedule": SCHEDULES, "upsample": UPSAMPLES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(name, f"must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")

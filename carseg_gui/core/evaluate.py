@@ -42,6 +42,7 @@ def evaluate(
     masks = cache.masks()
     per_image: list[dict[str, Any]] = []
     post = PostProcess.from_config(run.config) if post is None else post
+    upsample = str(run.config.get("upsample", "bilinear"))
     variants = {"raw": PostProcess(), "largest": PostProcess(True, False), "filled": PostProcess(False, True)}
     variants["largest_filled"] = PostProcess(True, True)
 
@@ -50,7 +51,7 @@ def evaluate(
         small = masks[row]
         pred_small = (prob > threshold).astype(np.uint8)
         truth = otsu_mask(read_mask(Path(rec["mask"])))
-        raw = to_original_size(prob, rec["orig"], threshold)
+        raw = to_original_size(prob, rec["orig"], threshold, None, rec["image"], upsample)
         full = post(raw) if post.active else raw
         out = {
             "key": rec["key"],

@@ -152,13 +152,14 @@ def _export(
     ]
     post = PostProcess.from_config(run.config) if post is None else post
 
+    upsample = str(run.config.get("upsample", "bilinear"))
     by_person = {r: Path(human[cache.rows[r]["key"]]) for r in rows if human and cache.rows[r]["key"] in human}
 
     def write(row: int, prob: Any) -> tuple[Path | None, tuple[str, str] | None]:
         if row in by_person:
             mask = (mask_to_unit(read_mask(by_person[row])) > 0.5).astype(np.uint8)
         else:
-            mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post)
+            mask = to_original_size(prob, cache.rows[row]["orig"], threshold, post, cache.rows[row]["image"], upsample)
         if fmt in ("png", "gif"):
             atomic_write_bytes(targets[row], encode_mask(mask, fmt))
         elif fmt == "yolo":

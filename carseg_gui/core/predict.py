@@ -2,12 +2,14 @@
 
 A run's inference settings live in its config.json: ``tta`` (see :func:`with_flip_tta`, applied when
 the run's model is loaded, so every caller of ``predict_on_batch`` gets it) and ``keep_largest`` /
-``fill_holes`` (see :mod:`.postprocess`, applied by :func:`to_original_size` when given a PostProcess).
+``fill_holes`` (see :mod:`.postprocess`, applied by :func:`to_original_size` when given a PostProcess), and
+``upsample`` (bilinear, or guided by the photo: :mod:`.upsample`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -40,12 +42,26 @@ def predict_rows(
 
 
 def to_original_size(
-    prob: np.ndarray, orig: Sequence[int], threshold: float = 0.5, post: PostProcess | None = None
+    prob: np.ndarray,
+    orig: Sequence[int],
+    threshold: float = 0.5,
+    post: PostProcess | None = None,
+    photo: Path | str | None = None,
+    upsample: str = "bilinear",
 ) -> np.ndarray:
-    """Upsample (bilinear, the Carvana measure) to (height, width), threshold, post-process: 0/1 uint8."""
+    """Upsample to (height, width), threshold, post-process: 0/1 uint8. The one function that brings a
+    prediction to an image's size (export, evaluation, the editor's draft). ``upsample="guided"`` follows
+    the edges of ``photo`` (read here, at full size); ``bilinear`` is the Carvana measure."""
     h, w = int(orig[0]), int(orig[1])
-    full = cv2.resize(prob.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    mask = (full > threshold).astype(np.uint8)
+    if upsample == "guided" and photo is not None:
+        from .imageio import read_image
+        from .upsample import guided_upsample
+
+        image, _size = read_image(Path(photo))
+        mask = guided_upsample(prob.astype(np.float32), image, threshold)
+    else:
+        full = cv2.resize(prob.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        mask = (full > threshold).astype(np.uint8)
     return post(mask) if post is not None and post.active else mask
 
 

@@ -108,6 +108,8 @@ def _check_config(path: Path, config: dict[str, Any]) -> str | None:
     for name in ("tta", "keep_largest", "fill_holes"):
         if not isinstance(config.get(name, False), bool):
             return f"{path}: {name} {config[name]!r} is not true or false"
+    if config.get("upsample", "bilinear") not in ("bilinear", "guided"):
+        return f"{path}: upsample {config['upsample']!r} is not bilinear or guided"
     return None
 
 

@@ -35,6 +35,8 @@ from .welcome import WelcomePage
 
 log = logging.getLogger("carseg_gui")
 MAX_RECENT = 8
+
+
 class MainWindow(QMainWindow):
     imageOpened = Signal(object)  # the dialog (or editor) that open_image showed
 

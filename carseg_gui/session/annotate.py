@@ -101,7 +101,10 @@ def draft_mask(cache: Cache, row: int, run: RunInfo, model: Any, threshold: floa
     """The run's prediction for one image at its original size, with the run's TTA (in ``model``) and
     post-processing: exactly what export writes for it. 0/1 uint8."""
     (_, prob), *_ = predict_rows(model, cache, [row], batch_size=1)
-    return to_original_size(prob, cache.rows[row]["orig"], threshold, PostProcess.from_config(run.config))
+    post, rec = PostProcess.from_config(run.config), cache.rows[row]
+    return to_original_size(
+        prob, rec["orig"], threshold, post, rec["image"], str(run.config.get("upsample", "bilinear"))
+    )
 
 
 def set_status(

@@ -167,3 +167,26 @@ def test_every_export_format_holds_the_mask_that_was_decided(loop: dict, tmp_pat
 
             rgba = np.asarray(Image.open(tmp_path / "cutout" / manifest[k]["file"]))
             assert rgba.shape[2] == 4 and np.array_equal(rgba[..., 3] > 127, expected), k
+
+
+@pytest.mark.slow
+def test_a_guided_run_exports_and_evaluates_with_the_photo_guided_upsampling(loop: dict, tmp_path: Path) -> None:
+    """``upsample: guided`` in a run's config is what export and evaluation then use (that it changes only a
+    band around the outline is tests/core/test_upsample.py's)."""
+    from carseg_gui.core.imageio import read_json
+
+    root, project = loop["root"], loop["session"].project
+    run = loop["second"].run
+    guided_run = project / "runs" / f"{run.id}-guided"
+    import shutil
+
+    shutil.copytree(run.folder, guided_run)
+    config = read_json(guided_run / "config.json")
+    (guided_run / "config.json").write_text(json.dumps({**config, "upsample": "guided"}))
+    (guided_run / "confidence.json").unlink(missing_ok=True)
+    plain = annotate.export(root, project, tmp_path / "b", run=run.id, which="test", predictions_only=True)
+    guided = annotate.export(root, project, tmp_path / "g", run=guided_run.name, which="test", predictions_only=True)
+    differ = [(read_mask(a) > 0) != (read_mask(b) > 0) for a, b in zip(plain.written, guided.written, strict=True)]
+    assert any(d.any() for d in differ)  # the run's setting reached the export
+    result = actions.evaluate(root, project, run=guided_run.name)
+    assert 0 <= result["dice_full"] <= 1
