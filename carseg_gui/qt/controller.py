@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.cache import Cache
 from ..core.export import ExportSummary
 from ..core.jobs import Progress
-from ..session import actions
+from ..session import actions, annotate
 from ..session.rules import Job, job_label
 from .errors import log_to
 from .progress import status_line
@@ -106,7 +106,7 @@ class Controller(QObject):
             return False
         st.update_project_state(export={"out": str(out), "set": which, "format": fmt, "threshold": threshold})
         return self.runner.start(
-            "export", actions.export, st.root, st.project, Path(out), run.id, which, fmt, None, threshold, overwrite,
+            "export", annotate.export, st.root, st.project, Path(out), run.id, which, fmt, None, threshold, overwrite,
             uses_tf=True,
         )  # fmt: skip
 

@@ -20,7 +20,7 @@ from typing import Any
 from ..core.cache import Cache, open_cache
 from ..core.corrections import corrected_masks
 from ..core.dataset import Dataset, scan
-from ..core.export import ExportSummary, export_masks, mask_name
+from ..core.export import mask_name
 from ..core.jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from ..core.postprocess import PostProcess
 from ..core.preprocess import preprocess
@@ -245,31 +245,6 @@ def evaluate(
     cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
     model = load_run_model(info, tta)
     return evaluate_cache(cache, info, model, threshold, progress, cancel, post)
-
-
-def export(
-    root: Path,
-    project: Path,
-    out: Path,
-    run: str | None = "active",
-    which: str = "test",
-    fmt: str | None = "png",
-    rle: Path | None = None,
-    threshold: float = 0.5,
-    overwrite: bool = False,
-    progress: ProgressFn = no_progress,
-    cancel: CancelToken | None = None,
-    tta: bool | None = None,
-    post: PostProcess | None = None,
-) -> ExportSummary:
-    """Masks as PNG/GIF files (``fmt``) and/or one RLE CSV (``rle``), at each image's original size.
-    ``fmt="rle"`` is the GUI's choice "one CSV": ``submission.csv`` in ``out``, no mask files."""
-    if fmt == "rle":
-        fmt, rle = None, Path(out) / SUBMISSION_NAME
-    info = find_run(project, run)
-    cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
-    model = load_run_model(info, tta)
-    return export_masks(cache, info, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post)
 
 
 def existing_outputs(cache: Cache | None, out: Path, which: str, fmt: str) -> list[Path]:

@@ -10,9 +10,9 @@ from carseg_gui.core.export import export_masks, mask_name
 from carseg_gui.core.jobs import CancelToken, InputError, Progress
 from carseg_gui.core.rle import rle_decode
 from carseg_gui.core.training import TrainConfig
-from carseg_gui.session.actions import export as predict_to_folder
 from carseg_gui.session.actions import find_run, load_run_model, prepare
 from carseg_gui.session.actions import train as _train
+from carseg_gui.session.annotate import export as predict_to_folder
 from carseg_gui.session.store import StateStore
 
 
