@@ -15,10 +15,12 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.cache import Cache
 from ..core.export import ExportSummary
+from ..core.imageio import read_json
 from ..core.jobs import Progress
 from ..session import actions, annotate
 from ..session.rules import Job, job_label
 from .errors import log_to
+from .panels.run_words import cancelled_text, score_words
 from .progress import status_line
 from .state import AppState
 from .workers import JobRunner
@@ -32,7 +34,7 @@ CANCELLED = {
     "open": "Opening cancelled",
     "sample": "Generating the sample cancelled; the images written so far stay in its folder",
     "preprocess": "Preprocessing cancelled; the cache is as it was before",
-    "train": "Training cancelled while preparing the cache; no run was started",
+    "train": cancelled_text(None),
     "export": "Export cancelled; no half-written file was left, the complete ones stay in the folder",
     "review": "Scoring the review queue cancelled",
 }
@@ -153,15 +155,15 @@ class Controller(QObject):
             run = result.run
             st.set_cache(result.cache)
             st.reload_runs()
-            best = run.metrics.get("val_dice", run.metrics.get("dice"))
-            score = f", best Dice {best:.4f} (epoch {run.metrics.get('best_epoch')})" if best is not None else ""
+            history = read_json(run.folder / "history.json", default=[]) or []
+            score = score_words(run, history)  # "val Dice 0.97 at epoch 5, the best (lowest val. loss)"
+            score = f": {score}" if score else ""
             if run.status == "finished" and result.activated:
-                self.status.emit(f"Run {run.id} finished{score}; it is now used for prediction")
+                self.status.emit(f"Run {run.id} finished{score}. It is now used for prediction")
             elif run.status == "finished":
-                self.status.emit(f"Run {run.id} finished{score} without a saved model; the active run is unchanged")
+                self.status.emit(f"Run {run.id} finished{score}, without a saved model: the active run is unchanged")
             else:
-                kept = "its best model is kept" if run.has_model else "no epoch finished, so no model was saved"
-                self.status.emit(f"Run {run.id} {run.status}{score}; {kept}")
+                self.status.emit(cancelled_text(run))
                 outcome = "cancelled"
             self.trained.emit(run)
             if result.comparison and result.comparison.get("images"):

@@ -57,6 +57,10 @@ def test_curves_show_the_run_that_just_ran(qtbot, window, sample: Path) -> None:
     history = json.loads((new.folder / "history.json").read_text())
     assert panel.curves.history == history and len(history) == 1  # ...and the curves are its own
     assert panel.outcome.text().startswith(f"Run {new.id} finished")
+    # The status bar names the score for what it is: the kept (best-loss) epoch's validation Dice.
+    line = window.status.text()
+    assert line.startswith(f"Run {new.id} finished: val Dice ") and "at epoch 1, the best (lowest val. loss)" in line
+    assert line.endswith("It is now used for prediction") and "best Dice" not in line
     panel.runs.refresh(select="20000101-000000")  # the user picks the old one: its curves
     assert len(panel.curves.history) == 3
 
@@ -102,3 +106,6 @@ def test_a_cancelled_run_is_described_as_what_it_kept(qtbot, window, sample: Pat
     assert text.startswith(f"Run {run.id} cancelled after ") and text.endswith("Its best model is kept.")
     assert "preparing the cache" not in text and "no run was started" not in text
     assert panel.epoch_label.text().startswith("Cancelled in epoch ")  # not "Epoch 2 / 5" as if running
+    # The status bar says the same thing as the panel: what the cancel kept, not "no run was started".
+    line = window.status.text()
+    assert line.startswith(f"Run {run.id} cancelled after ") and line.endswith("Its best model is kept."), line
