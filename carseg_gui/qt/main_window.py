@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.postprocess import PostProcess
+from ..session.recent import Recent, decode, remember
 from .controller import Controller
 from .errors import show_error
 from .help import HelpDialog
@@ -34,7 +35,6 @@ from .viewer.image_dialog import ImageDialog
 from .welcome import WelcomePage
 
 log = logging.getLogger("carseg_gui")
-MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomePage(self.state, self.recent)
         self.welcome.sampleRequested.connect(self.open_sample)
         self.welcome.folderRequested.connect(self.choose_folder)
-        self.welcome.recentRequested.connect(lambda folder: self.controller.open_dataset(folder))
+        self.welcome.recentRequested.connect(self.open_recent)
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
         self.pages.addWidget(self.welcome)  # until the first dataset is open
@@ -156,7 +156,8 @@ class MainWindow(QMainWindow):
 
     # ----- opening datasets
     def choose_folder(self) -> None:
-        start = str(self.state.root.parent) if self.state.root else (self.recent()[:1] or [str(Path.home())])[0]
+        last = self.recent()[:1]
+        start = str(self.state.root.parent) if self.state.root else last[0].dataset if last else str(Path.home())
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", start)
         if folder:
             self.controller.open_dataset(folder)
@@ -166,23 +167,25 @@ class MainWindow(QMainWindow):
 
         self.controller.open_sample(user_data_folder() / "sample", SAMPLE_COUNT)
 
-    def recent(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        items = [value] if isinstance(value, str) else list(value or [])
-        return [str(v) for v in items if v]
+    def recent(self) -> list[Recent]:
+        """Recently opened (dataset, project) pairs, the last one first."""
+        return decode(self.settings.value("recent", []))
+
+    def open_recent(self, entry: Recent) -> bool:
+        return self.controller.open_dataset(entry.dataset, entry.project)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for folder in self.recent():
-            action = self.recent_menu.addAction(folder)
-            action.triggered.connect(lambda _=False, f=folder: self.controller.open_dataset(f))
+        for entry in self.recent():
+            action = self.recent_menu.addAction(entry.label())
+            action.triggered.connect(lambda _=False, e=entry: self.open_recent(e))
             action.setEnabled(self.state.why_not("open") is None)
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def _opened(self, snapshot: Any) -> None:
-        folder = str(snapshot.root)
-        self.settings.setValue("recent", [folder, *[f for f in self.recent() if f != folder][: MAX_RECENT - 1]])
+        entries = remember(self.recent(), Recent.of(snapshot.root, snapshot.project))
+        self.settings.setValue("recent", [e.encode() for e in entries])
         self._fill_recent()
         self.welcome.fill_recent()
         if self.pages.currentWidget() is self.welcome:

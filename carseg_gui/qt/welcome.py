@@ -4,11 +4,11 @@ and the workflow in three steps."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..session.recent import Recent
 from .state import AppState
 
 STEPS = """<ol style="margin-left: 0px">
@@ -26,9 +26,9 @@ current model and compare the validation Dice before and after.</p></li>
 class WelcomePage(QWidget):
     sampleRequested = Signal()
     folderRequested = Signal()
-    recentRequested = Signal(str)
+    recentRequested = Signal(object)  # a session.recent.Recent: the dataset and its project
 
-    def __init__(self, state: AppState, recent: Callable[[], list[str]], parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, recent: Callable[[], list[Recent]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomePage")
         self.state = state
@@ -79,13 +79,13 @@ class WelcomePage(QWidget):
             self.recent_box.removeWidget(button)
             button.deleteLater()
         self.recent_buttons = []
-        for folder in self._recent():
-            button = QPushButton(f"{Path(folder).name}  —  {folder}")
+        for entry in self._recent():
+            button = QPushButton(entry.label())
             button.setFlat(True)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setStyleSheet("text-align: left; color: palette(link);")
-            button.setToolTip(f"Open {folder}")
-            button.clicked.connect(lambda _=False, f=folder: self.recentRequested.emit(f))
+            button.setToolTip(f"Open {entry.dataset}" + (f" with its project {entry.project}" if entry.project else ""))
+            button.clicked.connect(lambda _=False, e=entry: self.recentRequested.emit(e))
             self.recent_box.addWidget(button)
             self.recent_buttons.append(button)
         self.recent_title.setVisible(bool(self.recent_buttons))

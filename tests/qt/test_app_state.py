@@ -100,7 +100,7 @@ def test_settings_and_recent_folders_persist(qtbot, window, sample: Path) -> Non
     again = MainWindow(Controller())
     qtbot.addWidget(again)
     again.show()
-    assert again.recent()[0] == str(sample.resolve())
+    assert again.recent()[0].dataset == str(sample.resolve()) and again.recent()[0].project is None
     assert again.tabs.currentIndex() == 2
     assert open_dataset(qtbot, again, sample) == "succeeded"  # the splitters show once a dataset is open
     qtbot.waitUntil(lambda: abs(again.splitter.sizes()[0] - left) <= 10)

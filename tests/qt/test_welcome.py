@@ -51,3 +51,30 @@ def test_welcome_buttons_start_the_sample_and_the_folder_dialog(qtbot, window, m
     assert calls[0][0].name == "sample" and calls[0][1] == 64  # type: ignore[index]
     assert calls[1] == "dialog"
     assert window.pages.currentWidget() is window.welcome  # nothing opened
+
+
+def test_a_recent_dataset_reopens_with_its_own_project(qtbot, window, sample: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Recent entries are (dataset, project) pairs: a project kept elsewhere is the one reopened, not
+    a new empty one inside the dataset folder."""
+    elsewhere = tmp_path / "my-project"
+    opened = lambda: window.controller.open_dataset(sample, elsewhere)  # noqa: E731
+    assert wait_job(qtbot, window, "open", opened, 30_000) == "succeeded"
+    assert window.state.project == elsewhere.resolve() or window.state.project == elsewhere
+    window.close()
+
+    again = MainWindow(Controller())
+    qtbot.addWidget(again)
+    again.show()
+    try:
+        entry = again.recent()[0]
+        assert entry.dataset == str(sample.resolve()) and entry.project == str(window.state.project)
+        button = again.welcome.recent_buttons[0]
+        assert str(window.state.project) in button.text()  # the entry says which project it opens
+        assert wait_job(qtbot, again, "open", button.click, 30_000) == "succeeded"
+        assert again.state.project == window.state.project
+        again._fill_recent()
+        assert again.recent_menu.actions()[0].text() == entry.label()
+    finally:
+        again.controller.shutdown()
+        again.close()
+        again.viewer_panel.stop()
