@@ -49,6 +49,7 @@ class Controller(QObject):
     reviewed = Signal(str, object)  # run id, {key: Dice of mask vs prediction}
     compared = Signal(object, object)  # RunInfo, {dice_before, dice_after, before_run, images}
     jobEnded = Signal(str, str)  # name, outcome: succeeded, failed, cancelled
+    notes = Signal(str, object)  # name, [what the user must know: images left out, a damaged cache rebuilt]
 
     def __init__(self, fallback_projects: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +61,12 @@ class Controller(QObject):
         self.runner.succeeded.connect(self._succeeded)
         self.runner.failed.connect(self._failed)
         self.runner.cancelled.connect(self._cancelled)
+        # Notes of a job ("N image(s) left out of training: ...") must outlive the progress lines after
+        # them: they are kept and said again with the job's last line.
+        self._notes: list[str] = []
+        self._last_status = ""
+        self.status.connect(self._remember_status)
+        self.runner.started.connect(lambda _name: self._notes.clear())
 
     # ----- actions
     def open_dataset(self, path: Path | str, project: Path | str | None = None) -> bool:
@@ -131,7 +138,19 @@ class Controller(QObject):
 
     # ----- results
     def _progress(self, name: str, p: Progress) -> None:
+        if p.stage == "notice":
+            self._notes.append(str(p.info.get("notice") or p.message))
         self.status.emit(status_line(name, p))
+
+    def _remember_status(self, text: str) -> None:
+        self._last_status = text
+
+    def _end(self, name: str, outcome: str) -> None:
+        if self._notes:
+            notes, self._notes = self._notes, []
+            self.status.emit(f"{self._last_status} · Note: {'; '.join(notes)}")
+            self.notes.emit(name, notes)
+        self.jobEnded.emit(name, outcome)
 
     def _succeeded(self, name: str, result: Any) -> None:
         st = self.state
@@ -183,7 +202,7 @@ class Controller(QObject):
             what = f"{summary.rle}" if summary.rle else f"{len(summary.written)} masks in {summary.out}"
             self.status.emit(f"Exported {what}")
             self.exported.emit(summary)
-        self.jobEnded.emit(name, outcome)
+        self._end(name, outcome)
 
     def _failed(self, name: str, message: str, details: str) -> None:
         if name == "train":
@@ -191,10 +210,10 @@ class Controller(QObject):
         title = Job(name).failure_title if name in Job._value2member_map_ else f"{name} failed"
         self.status.emit(f"{title}: {message}")
         self.error.emit(title, message, details)
-        self.jobEnded.emit(name, "failed")
+        self._end(name, "failed")
 
     def _cancelled(self, name: str) -> None:
         if name == "train":
             self.state.reload_runs()
         self.status.emit(CANCELLED.get(name, f"{job_label(name)} cancelled"))
-        self.jobEnded.emit(name, "cancelled")
+        self._end(name, "cancelled")

@@ -60,6 +60,8 @@ class TrainingClock:
 
 def status_line(name: str, p: Progress) -> str:
     """The status bar's sentence for a job's progress."""
+    if p.stage == "notice":  # something the user must know; the controller says it again at the end
+        return f"Note: {p.info.get('notice') or p.message}"
     if p.stage == "open":
         return p.message or "Opening the dataset…"
     if p.stage == "sample":

@@ -172,3 +172,19 @@ def test_a_file_open_event_from_the_desktop_opens_the_folder(qtbot, window, qapp
         assert opened == [sample / "train"]  # a file stands for the folder it is in
     finally:
         qapp.fileOpened.disconnect(window.open_path)
+
+
+def test_a_jobs_notes_are_said_again_at_its_end(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    """A note (here: a damaged cache rebuilt) is not lost under the progress lines after it: the job's
+    last status line carries it, and the notes signal hands it to whoever shows it."""
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    assert wait_job(qtbot, window, "preprocess", lambda: window.controller.preprocess(32)) == "succeeded"
+    index = window.state.project / "cache" / "s32" / "index.json"
+    assert index.exists()
+    index.write_text("{ not json")
+    with qtbot.waitSignal(window.controller.notes, timeout=60_000) as notes:
+        assert wait_job(qtbot, window, "preprocess", lambda: window.controller.preprocess(32)) == "succeeded"
+    name, texts = notes.args
+    assert name == "preprocess" and len(texts) == 1 and "index.json" in texts[0] and "rebuilding the cache" in texts[0]
+    line = window.status.text()
+    assert line.startswith("Preprocessed: ") and line.endswith(f"· Note: {texts[0]}"), line
