@@ -208,6 +208,8 @@ class Controller(QObject):
         if name == "train":
             self.state.reload_runs()  # the run folder says "failed"
         title = Job(name).failure_title if name in Job._value2member_map_ else f"{name} failed"
+        if message.startswith("project busy"):  # another process holds the project: nothing was tried
+            title = f"{job_label(name)} did not start"
         self.status.emit(f"{title}: {message}")
         self.error.emit(title, message, details)
         self._end(name, "failed")

@@ -188,3 +188,25 @@ def test_a_jobs_notes_are_said_again_at_its_end(qtbot, window, sample: Path) -> 
     assert name == "preprocess" and len(texts) == 1 and "index.json" in texts[0] and "rebuilding the cache" in texts[0]
     line = window.status.text()
     assert line.startswith("Preprocessed: ") and line.endswith(f"· Note: {texts[0]}"), line
+
+
+def test_a_project_held_by_another_process_says_who_and_that_nothing_started(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    holder = subprocess.Popen(  # another carseg "training" on the same project
+        [sys.executable, "-c", "import sys\nfrom carseg_gui.core.locking import project_lock\n"
+         f"with project_lock({str(window.state.project)!r}, 'train', 'run 20990101-000000'):\n"
+         "    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with qtbot.waitSignal(window.controller.error, timeout=30_000) as error:
+            assert wait_job(qtbot, window, "preprocess", lambda: window.controller.preprocess(32)) == "failed"
+        title, message, _details = error.args
+        assert title == "Preprocessing did not start"
+        assert message.startswith("project busy: training run 20990101-000000 (pid ")
+        assert f"(pid {holder.pid})" in message
+    finally:
+        holder.communicate("", timeout=30)
+    # once the other process is done, the same action works
+    assert wait_job(qtbot, window, "preprocess", lambda: window.controller.preprocess(32)) == "succeeded"
