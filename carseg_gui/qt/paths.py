@@ -14,7 +14,8 @@ SAMPLE_COUNT = 64
 
 
 def resources_folder() -> Path | None:
-    """``resources/`` of a source checkout or editable install."""
+    """The icons: ``resources/`` of a source checkout or editable install, or ``carseg_gui/resources``
+    of a plain install (the wheel carries the folder as that package, see pyproject.toml)."""
     here = Path(__file__).resolve()
     for candidate in (here.parents[2] / "resources", here.parents[1] / "resources"):
         if (candidate / "carseg-gui.svg").exists():
