@@ -23,6 +23,7 @@ class Job(str, Enum):
     TRAIN = "train"
     EXPORT = "export"
     REVIEW = "review"
+    REFINER = "refiner"
 
     @property
     def label(self) -> str:
@@ -36,7 +37,7 @@ class Job(str, Enum):
 
     @property
     def uses_tensorflow(self) -> bool:
-        return self in (Job.TRAIN, Job.EXPORT, Job.REVIEW)
+        return self in (Job.TRAIN, Job.EXPORT, Job.REVIEW, Job.REFINER)
 
 
 _LABELS = {
@@ -46,6 +47,7 @@ _LABELS = {
     Job.TRAIN: "Training",
     Job.EXPORT: "Exporting",
     Job.REVIEW: "Scoring the review queue",
+    Job.REFINER: "Training the click refiner",
 }
 _FAILED = {
     Job.OPEN: "Cannot open the dataset",
@@ -54,6 +56,7 @@ _FAILED = {
     Job.TRAIN: "Training failed",
     Job.EXPORT: "Export failed",
     Job.REVIEW: "Cannot compute the review queue",
+    Job.REFINER: "Training the click refiner failed",
 }
 
 
