@@ -12,8 +12,12 @@ Per seed (the seed picks the K labelled cars and the random choice; the training
    through the session layer: their true mask (Otsu of the original GIF, at full size) is saved with
    ``core.corrections.save_correction`` and ``session.annotate.set_status(..., "corrected")``. One copy
    takes the B least confident (``session.annotate.queue(..., "unlabelled", "confidence")``, the base run's
-   scores), the other B drawn at random (seeded).
-4. Each copy retrains FRESH (no warm start: same preset, epochs, patience, seed as the base run).
+   scores, which takes one view per car at a time), the other B drawn at random (seeded). ``--plain``
+   adds a third copy with the B least confident by score alone (the queue's order before it spread the
+   picks over cars).
+4. Each copy retrains (same preset, epochs, patience, seed as the base run): ``--retrain fresh`` from
+   random weights, or ``--retrain warm`` from the base run's best weights (the app's "Start from the
+   active run", what the correction loop does).
 5. Full-size Dice of the three runs on the cars of ``val_images``/``val_masks`` (4 cars that no run trains
    on), by ``session.actions.evaluate`` on a dataset folder of those cars with the run's folder as ``run``.
 
@@ -22,6 +26,7 @@ Everything is written under --work (DATA is only read).
 
 Run: python benchmarks/bench_active.py --data /tmp/carvana/data [--work /tmp/carseg-active]
      [--seeds 0 1 2] [--k 3] [--budget 16] [--epochs 15] [--patience 2] [--train-seed 0]
+     [--retrain fresh|warm] [--plain]
 Last line: one JSON object (per seed and summary).
 """
 
@@ -145,6 +150,7 @@ def correct(root: Path, project: Path, keys: list[str], truths: dict[str, Path])
 
 
 def one_seed(args: Any, seed: int, val_root: Path) -> dict[str, Any]:
+    from carseg_gui.core.confidence import least_confident_first
     from carseg_gui.core.presets import make_config
     from carseg_gui.session.annotate import queue
 
@@ -171,6 +177,9 @@ def one_seed(args: Any, seed: int, val_root: Path) -> dict[str, Any]:
         "least_confident": [i["key"] for i in items[: args.budget]],
         "random": sorted(random.Random(f"pick-{seed}").sample(sorted(score), args.budget)),
     }
+    if args.plain:
+        choices["least_confident_plain"] = least_confident_first(score)[: args.budget]
+    retrain = dict(config, init_from=out["base"]["run"]) if args.retrain == "warm" else config
     val_project = args.work / "project-val"
     out["base"]["dice"], out["held_out_images"] = held_out_dice(val_root, val_project, out["base"]["run"])
     log(f"seed {seed}: base held-out Dice {out['base']['dice']:.4f}")
@@ -180,7 +189,7 @@ def one_seed(args: Any, seed: int, val_root: Path) -> dict[str, Any]:
             shutil.rmtree(project)
         shutil.copytree(base_project, project, ignore=shutil.ignore_patterns("project.lock*"))
         correct(root, project, keys, truths)
-        info = train_run(root, project, make_config(**config), f"seed {seed} {name}")
+        info = train_run(root, project, make_config(**retrain), f"seed {seed} {name}")
         if info["corrected_in_training"] != len(keys):
             raise SystemExit(f"seed {seed} {name}: {info['corrected_in_training']} of {len(keys)} corrected trained")
         info["dice"], _ = held_out_dice(val_root, val_project, info["run"])
@@ -206,13 +215,20 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--patience", type=int, default=2)
     p.add_argument("--train-seed", type=int, default=0, help="the training seed, the same for every run")
+    p.add_argument(
+        "--retrain",
+        choices=("fresh", "warm"),
+        default="fresh",
+        help="retrain from random weights, or from the base run's best weights",
+    )
+    p.add_argument("--plain", action="store_true", help="also the B least confident by score alone")
     args = p.parse_args()
     args.data = args.data or Path("/tmp/carvana/data")
     args.work.mkdir(parents=True, exist_ok=True)
     val_root = lay_out_val(args.data, args.work)
     seeds = [one_seed(args, s, val_root) for s in args.seeds]
 
-    arms = ("base", "least_confident", "random")
+    arms = ("base", "least_confident", "random") + (("least_confident_plain",) if args.plain else ())
     summary: dict[str, Any] = {}
     for arm in arms:
         m, sd = mean_sd([s[arm]["dice"] for s in seeds])
@@ -223,7 +239,7 @@ def main() -> None:
 
     rows: list[tuple[str, str]] = [
         ("setting", f"K={args.k} labelled cars, B={args.budget} corrected images, recipe 128 px, "
-         f"epochs<={args.epochs}, patience {args.patience}, train seed {args.train_seed}, fresh retrain"),
+         f"epochs<={args.epochs}, patience {args.patience}, train seed {args.train_seed}, {args.retrain} retrain"),
         ("seed", "base      least-conf  random    LC - random  (picked cars LC/random; train s base/LC/random)"),
     ]  # fmt: skip
     for s in seeds:
@@ -236,10 +252,21 @@ def main() -> None:
         ))  # fmt: skip
     rows.append((
         "mean ± sd",
-        "  ".join(f"{summary[a]['mean']:.4f}±{summary[a]['sd']:.4f}" for a in arms)
+        "  ".join(f"{summary[a]['mean']:.4f}±{summary[a]['sd']:.4f}" for a in arms[:3])
         + f"  {summary['difference']['mean']:+.4f}±{summary['difference']['sd']:.4f}",
     ))  # fmt: skip
     rows.append(("LC beat random", f"on {summary['difference']['wins']} of {len(seeds)} seeds"))
+    if args.plain:
+        plain = [s["least_confident_plain"]["dice"] for s in seeds]
+        rows.append(
+            (
+                "LC by score alone",
+                "  ".join(f"{d:.4f}" for d in plain)
+                + f"  (mean {statistics.fmean(plain):.4f}; picked cars "
+                + "/".join(str(s["least_confident_plain"]["picked_cars"]) for s in seeds)
+                + ")",
+            )
+        )
     rows.append(("total", f"{time.perf_counter() - STARTED:.0f} s"))
     result = {
         "benchmark": "active",
@@ -248,7 +275,8 @@ def main() -> None:
         "epochs": args.epochs,
         "patience": args.patience,
         "train_seed": args.train_seed,
-        "retrain": "fresh",
+        "retrain": args.retrain,
+        "queue": "one view per car at a time" + (", and by score alone" if args.plain else ""),
         "held_out_images": seeds[0]["held_out_images"],
         "summary": summary,
         "seeds": [{k: v for k, v in s.items()} for s in seeds],

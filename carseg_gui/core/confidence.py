@@ -176,6 +176,21 @@ def confidence_scores(
     return {k: known[k] for k in keys}
 
 
-def least_confident_first(scores: dict[str, float]) -> list[str]:
-    """Keys from the lowest confidence up; ties keep the dataset's order (stable sort by key)."""
-    return sorted(scores, key=lambda k: (scores[k], k))
+def least_confident_first(scores: dict[str, float], groups: dict[str, str] | None = None) -> list[str]:
+    """Keys from the lowest confidence up; ties keep the dataset's order (stable sort by key).
+
+    With ``groups`` (key -> car), one view per car at a time: the first round is each car's least
+    confident view, least confident first, then each car's second one, and so on. The score ranks cars
+    more than views (the 16 views of a hard car are all unsure), so a plain sort spends a correction budget
+    on one or two cars; benchmarks/bench_active.py measured that (ACCURACY.md).
+    """
+    ranked = sorted(scores, key=lambda k: (scores[k], k))
+    if not groups:
+        return ranked
+    seen: dict[str, int] = {}
+    place = {}
+    for k in ranked:  # the n-th least confident view of its car goes to round n
+        group = groups.get(k, k)
+        place[k] = seen.get(group, 0)
+        seen[group] = place[k] + 1
+    return sorted(ranked, key=lambda k: (place[k], scores[k], k))

@@ -154,3 +154,13 @@ def test_confidence_scores_are_cached_per_run_and_dataset(tmp_path) -> None:  # 
     calls = BlurByColourModel.calls
     again = conf.confidence_scores(grown, run, model)
     assert BlurByColourModel.calls > calls and len(again) == 5 and "test/newcar000000_01.jpg" in again
+
+
+def test_least_confident_first_takes_one_view_per_car_at_a_time() -> None:
+    scores = {"a_1": 0.1, "a_2": 0.2, "a_3": 0.3, "b_1": 0.5, "b_2": 0.9, "c_1": 0.4}
+    cars = {k: k.split("_")[0] for k in scores}
+    assert conf.least_confident_first(scores) == ["a_1", "a_2", "a_3", "c_1", "b_1", "b_2"]
+    # round 1: each car's least confident view, least confident first; round 2: the second views; ...
+    assert conf.least_confident_first(scores, cars) == ["a_1", "c_1", "b_1", "a_2", "b_2", "a_3"]
+    assert conf.least_confident_first({}, cars) == []
+    assert conf.least_confident_first({"x": 0.5, "y": 0.5}, {}) == ["x", "y"]  # ties: dataset order
