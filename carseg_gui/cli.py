@@ -1,4 +1,5 @@
-"""The `carseg` command line: sample, preprocess, train, predict, evaluate.
+"""The `carseg` command line: sample, preprocess, train, predict, evaluate (review/status: cli_annotate.py,
+train-refiner: cli_refiner.py).
 
 Exit status: 0 success, 2 bad usage or bad input (one line naming the file and the problem),
 1 unexpected error (one line; the trace goes to the project's log file), 130 cancelled (Ctrl+C).
@@ -290,8 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     _inference_options(p)
 
     from .cli_annotate import register
+    from .cli_refiner import register as register_refiner
 
     register(data_cmd)
+    register_refiner(data_cmd)
 
     p = data_cmd("evaluate", "mean Dice and IoU over the labelled images", cmd_evaluate)
     p.add_argument("--run", default="active")

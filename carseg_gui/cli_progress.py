@@ -45,7 +45,8 @@ class TerminalProgress:
         self.close()
         keys = ("loss", "val_loss", "val_dice", "val_accuracy")
         parts = " ".join(f"{k}={p.info[k]:.4f}" for k in keys if k in p.info)
-        print(f"epoch {p.done}/{p.total} {parts} (best epoch {p.info.get('best_epoch')})", file=sys.stderr)
+        best = f" (best epoch {p.info['best_epoch']})" if "best_epoch" in p.info else ""  # the refiner has none
+        print(f"epoch {p.done}/{p.total} {parts}{best}", file=sys.stderr)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -121,7 +121,8 @@ def load_pairs(
     the project's corrections); an unreadable file is an InputError naming it."""
     dataset = scan(root)
     skip = set(exclude)
-    records = [r for r in dataset.labelled if r.key not in skip][:max_images]
+    # A person's correction of an unlabelled image is a human mask too: it trains like a labelled one.
+    records = [r for r in dataset.records if (r.labelled or r.key in (masks or {})) and r.key not in skip][:max_images]
     if not records:
         raise InputError(f"{root}: no labelled images to train the click refiner on")
     keys, images, truths = [], [], []

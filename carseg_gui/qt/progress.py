@@ -70,6 +70,8 @@ def status_line(name: str, p: Progress) -> str:
         rate = p.info.get("rate")
         extra = f" · {rate:.0f} images/s" if rate else ""
         return f"Preprocessing: {p.done}/{p.total} images{extra}"
+    if name == "refiner" and p.stage in ("load", "batch", "epoch"):
+        return _refiner_line(p)
     if p.stage == "batch":
         return f"Training: epoch {p.info.get('epoch')}/{p.info.get('epochs')} · batch {p.done}/{p.total}"
     if p.stage == "epoch":
@@ -83,3 +85,15 @@ def status_line(name: str, p: Progress) -> str:
     if p.stage in ("predict", "export"):
         return f"{'Exporting' if name == 'export' else 'Predicting'}: {p.done}/{p.total} images"
     return f"{name}: {p.stage} {p.done}/{p.total}"
+
+
+def _refiner_line(p: Progress) -> str:
+    """The click refiner trains on simulated clicks, without a validation set: its loss is all there is."""
+    head = "Training the click refiner"
+    if p.stage == "load":
+        return f"{head}: reading {p.done}/{p.total} photos and masks at full size"
+    loss = p.info.get("loss")
+    loss_words = f" · training loss {loss:.4f}" if loss is not None else ""
+    if p.stage == "batch":
+        return f"{head}: epoch {p.info.get('epoch')}/{p.info.get('epochs')} · batch {p.done}/{p.total}{loss_words}"
+    return f"{head}: epoch {p.done}/{p.total} done{loss_words}"
