@@ -101,7 +101,8 @@ def main() -> int:
         editor = MaskEditor(Path(tmp), [item], 0)
         editor.resize(1280, 800)
         editor.show()
-        app.processEvents()
+        while editor.document is None:  # loaded in the background
+            app.processEvents()
         canvas = editor.canvas
         canvas.set_brush_size(BRUSH)
         counter = PaintCounter()

@@ -68,6 +68,7 @@ def open_editor(qtbot, project: Path, items: Sequence[EditorItem], index: int = 
     qtbot.waitExposed(editor)
     editor.activateWindow()
     editor.canvas.setFocus()
+    qtbot.waitUntil(lambda: editor.document is not None)  # loaded in the background
     return editor
 
 
@@ -229,7 +230,7 @@ def test_escape_cancels_a_polygon(qtbot, editor: MaskEditor) -> None:  # type: i
     assert np.array_equal(editor.document.mask, before) and editor.document.stack.count() == 0
 
 
-def test_take_prediction_reset_and_disagreement(editor: MaskEditor) -> None:
+def test_take_prediction_reset_and_disagreement(qtbot, editor: MaskEditor) -> None:  # type: ignore[no-untyped-def]
     doc = editor.document
     original = doc.mask.copy()
     editor.take_whole_prediction()
@@ -254,8 +255,9 @@ def test_take_prediction_reset_and_disagreement(editor: MaskEditor) -> None:
     my, mx = np.argwhere(missed)[0]
     ey, ex = np.argwhere(extra)[0]
     assert overlay.pixel(mx, my) != overlay.pixel(ex, ey) and overlay.pixel(ex, ey) >> 24 == 255
-    # The threshold slider re-binarises the prediction live (0.9 * car: nothing above 0.95).
+    # The threshold slider re-binarises the prediction, in the background (0.9 * car: nothing above 0.95).
     editor.panel.threshold.setValue(95)
+    qtbot.waitUntil(lambda: doc.threshold == 0.95)
     assert doc.pred is not None and not doc.pred.any()
 
 
@@ -266,7 +268,7 @@ def test_status_buttons_and_corrected_on_first_edit(qtbot, editor: MaskEditor, p
     assert signal.args == [key, "approved"] and get_status(project, key) == "approved"
     drag(editor, [(30, 30), (90, 90)])
     qtbot.waitUntil(lambda: get_status(project, key) == "corrected")
-    assert editor.panel.status.text() == "Corrected"
+    qtbot.waitUntil(lambda: editor.panel.status.text() == "Corrected")
     editor.panel.exclude.click()
     assert get_status(project, key) == "excluded"
     drag(editor, [(100, 30), (150, 90)])
@@ -301,6 +303,7 @@ def test_next_previous_follow_and_keep_undo_per_image(qtbot, editor: MaskEditor,
         qtbot.keyClick(editor.canvas, Qt.Key.Key_Right)
     assert signal.args == [1, "train/img1.png"]
     assert correction_path(project, "train/img0.png").exists()  # switching image saved it
+    qtbot.waitUntil(lambda: editor.document is not None)  # prefetched by now, or soon
     assert editor.document is not first and editor.document.stack.count() == 0
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Left)
     assert editor.document is first and first.stack.count() == 1
@@ -317,6 +320,7 @@ def test_corrupt_correction_is_reported_and_set_aside(qtbot, project: Path, item
     with qtbot.waitSignal(editor.problemFound) as signal:
         editor.set_items(items, 0)
     assert "rejected" in signal.args[1] and not bad.exists()
+    qtbot.waitUntil(lambda: editor.document is not None)
     assert np.array_equal(editor.document.mask, editor.document.original)
     editor.close()
 
@@ -358,7 +362,8 @@ item = EditorItem("train/img0.png", data / "img0.png", data / "img0_mask.png")
 editor = MaskEditor(project, [item], 0)
 editor.resize(900, 600)
 editor.show()
-app.processEvents()
+while editor.document is None:  # loaded in the background
+    app.processEvents()
 vp = editor.canvas.viewport()
 
 def send(kind, x, y, button, buttons):
@@ -489,10 +494,13 @@ def test_unreadable_image_is_reported_and_the_next_one_opens(qtbot, tmp_path: Pa
     with qtbot.waitSignal(editor.problemFound) as signal:
         editor.set_items([EditorItem("broken.jpg", broken), *items], 0)
     assert signal.args[0] == "broken.jpg" and "cannot open" in signal.args[1]
+    qtbot.waitUntil(lambda: "cannot open broken.jpg" in editor.canvas.message.text())
     assert editor.document is None and not editor.act_tools["brush"].isEnabled()
+    assert not editor.loading and editor.act_next.isEnabled()  # said, not stuck "Loading"
     drag(editor, [(10, 10), (50, 50)])  # nothing to paint on, and nothing breaks
     editor.set_index(1)
-    assert editor.document is not None and editor.act_tools["brush"].isEnabled()
+    qtbot.waitUntil(lambda: editor.document is not None)
+    assert editor.act_tools["brush"].isEnabled() and not editor.canvas.message.isVisible()
     editor.close()
 
 

@@ -24,13 +24,13 @@ def test_undo_back_to_opened_leaves_no_correction(qtbot, tmp_path: Path) -> None
     drag(editor, [(30, 30), (120, 90)])
     qtbot.waitUntil(lambda: store.status(key) == "corrected")
     assert correction_path(project, key).exists()
-    assert editor.panel.status.text() == "Corrected"
+    qtbot.waitUntil(lambda: editor.panel.status.text() == "Corrected")
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # back to "Opened"
     assert editor.document.stack.index() == 0
     qtbot.waitUntil(lambda: store.status(key) == "unreviewed")
     assert not correction_path(project, key).exists()
     assert corrected_masks(project, store.statuses()) == {}  # training uses the user's own mask
-    assert editor.panel.status.text() == "Unreviewed"
+    qtbot.waitUntil(lambda: editor.panel.status.text() == "Unreviewed")  # on disk first, then shown
     assert [h["status"] for h in store.history(key)] == ["corrected", "unreviewed"]
     # Redo brings the correction back, and an approved image edited and reset is approved again.
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
@@ -96,7 +96,7 @@ def test_each_dice_names_the_size_it_was_measured_at(qtbot, tmp_path: Path) -> N
 
 
 def test_status_after_save_is_the_rule_the_editor_follows() -> None:
-    from carseg_gui.qt.editor.document import status_after_save
+    from carseg_gui.session.editor import status_after_save
 
     assert status_after_save("unreviewed", False, None) == "corrected"
     assert status_after_save("approved", False, None) == "corrected"

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
+    QLabel,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -121,6 +122,18 @@ class MaskCanvas(QGraphicsView):
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # Over the view, not in the scene: "Loading…", or why an image cannot be shown.
+        self.message = QLabel(self)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #e5e7eb; font-size: 15px; background: transparent;")
+        self.message.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.message.hide()
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        self.message.setGeometry(self.viewport().geometry().adjusted(40, 0, -40, 0))
 
     # -- content ----------------------------------------------------------------------------
     def set_document(self, document: MaskDocument | None, rgb: np.ndarray | None) -> None:
@@ -217,6 +230,7 @@ class MaskCanvas(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.message.setGeometry(self.viewport().geometry().adjusted(40, 0, -40, 0))
         if self._fitted:
             self.fit()
 

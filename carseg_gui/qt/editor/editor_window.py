@@ -6,37 +6,36 @@ and ``correctionSaved`` so rows and thumbnails can refresh).
 
 Nothing is lost: a change is written (whole mask, atomic) 300 ms after a stroke ends, and at once
 when the next stroke starts with the previous one still unwritten, when the image changes, when a
-status is set and on close. So a SIGKILL loses at most the stroke in progress. The indicator says
-"Saved" only after the bytes are on disk.
+status is set and on close (:mod:`.autosave`; the writing is the saver thread's). So a SIGKILL loses at
+most the stroke in progress. The indicator says "Saved" only after the bytes are on disk.
+
+Images load in a background thread and the neighbours of the one shown are prefetched (:mod:`.loading`);
+while an image loads the canvas says so and takes no edits. Any image opens: one without a mask starts
+from its *draft*, the active run's prediction (:mod:`carseg_gui.session.editor`).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence, QShowEvent, QUndoGroup
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from ...core import masks
-from ...core.imageio import UnreadableImage, read_image
 from ...core.metrics import dice
-from ...session.store import StateStore
+from .autosave import AutoSave
 from .canvas import MaskCanvas
-from .document import EditorItem, MaskDocument, load_document, status_after_save
-from .menus import menus
-from .overlay import MODE_LABELS, MODES
+from .document import EditorItem, MaskDocument
+from .loading import KEEP_DOCUMENTS, Documents
+from .menus import make_actions, menus
 from .panel import SidePanel, StatusRow
 from .tools import Tool, make_tools
 
-SAVE_DELAY_MS = 300
-KEEP_DOCUMENTS = 4  # images whose undo history survives going back and forth
 BRUSH_SETTING = "editor/brush_size"  # a preference of the person, not of the project: QSettings
 
-__all__ = ["EditorItem", "MaskEditor"]
+__all__ = ["KEEP_DOCUMENTS", "EditorItem", "MaskEditor"]
 
 
 class MaskEditor(QWidget):
@@ -44,6 +43,7 @@ class MaskEditor(QWidget):
     statusChanged = Signal(str, str)  # key, status
     correctionSaved = Signal(str, object)  # key, the mask (0/1, full size) whose PNG was just written
     problemFound = Signal(str, str)  # key, message (an unreadable image, a rejected correction)
+    shown = Signal(str)  # key: the current image is on screen (loaded, or said to be unreadable)
     closed = Signal()
 
     def __init__(
@@ -51,18 +51,20 @@ class MaskEditor(QWidget):
     ) -> None:
         super().__init__(parent)
         self.project = Path(project)
-        self.store = StateStore(self.project)  # review statuses live in state.json, through the store
         self.items = list(items)
         self.index = -1
         self.document: MaskDocument | None = None
-        self._documents: OrderedDict[str, MaskDocument] = OrderedDict()
         self._status = "unreviewed"
-        self._save_error: str | None = None
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self.flush)
         self.group = QUndoGroup(self)
+        self.documents = Documents(self.project, self._adopt, self._drop, self)
+        self.documents.arrived.connect(self._arrived)
+        self.documents.problemFound.connect(self.problemFound)
+        self.documents.predictionReady.connect(lambda key: self._show_dice() if key == self.current_key else None)
+        self.autosave = AutoSave(self.project, lambda: self.documents, self.documents.get, self)
+        self.autosave.saved.connect(self.correctionSaved)
+        self.autosave.statusWritten.connect(self._status_written)
+        self.autosave.failed.connect(self._save_failed)
+        self.autosave.drained.connect(lambda: self._show_saved())
         self.canvas = MaskCanvas()
         self.panel = SidePanel(self.group)
         self.tools: dict[str, Tool] = {t.name: t for t in make_tools(self.canvas)}
@@ -74,63 +76,8 @@ class MaskEditor(QWidget):
         self._show_brush_size(self.canvas.brush_size)
 
     # -- layout and actions -------------------------------------------------------------------
-    def _action(self, text: str, slot, keys: Sequence[str | QKeySequence.StandardKey] = ()) -> QAction:  # type: ignore[no-untyped-def]
-        action = QAction(text, self)
-        action.setShortcuts([QKeySequence(k) for k in keys])
-        # Only while the editor has focus: embedded in the main window, its keys must not leak out.
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
     def _build(self) -> None:
-        a = self._action
-        self.act_prev = a("◀ Previous", lambda: self.set_index(self.index - 1), ["Left", "PgUp"])
-        self.act_next = a("Next ▶", lambda: self.set_index(self.index + 1), ["Right", "PgDown"])
-        self.act_undo = a("Undo", self.undo, [QKeySequence.StandardKey.Undo])
-        self.act_redo = a("Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
-        self.group.canUndoChanged.connect(self.act_undo.setEnabled)
-        self.group.canRedoChanged.connect(self.act_redo.setEnabled)
-        # What would be undone goes in the tooltip: a changing button text would shift the toolbar.
-        self.group.undoTextChanged.connect(lambda t: self.act_undo.setToolTip(f"Undo {t}  (Ctrl+Z)"))
-        self.group.redoTextChanged.connect(lambda t: self.act_redo.setToolTip(f"Redo {t}  (Ctrl+Shift+Z, Ctrl+Y)"))
-        self.act_take_all = a("Take whole prediction", self.take_whole_prediction, ["Shift+P"])
-        self.act_reset = a("Reset to original mask", self.reset_to_original)
-        self.act_fit = a("Fit", self.canvas.fit, ["Ctrl+0", "0"])
-        self.act_100 = a("100%", self.canvas.zoom_100, ["Ctrl+1", "1"])
-        # Esc closes too, but not as a shortcut: a shortcut would take Esc from an open polygon
-        # (keyPressEvent below gets it only when the canvas's tool did not want it).
-        self.act_close = a("Close editor", lambda: self.close(), ["Ctrl+W"])
-        self.act_close.setToolTip("Close the editor (Esc, Ctrl+W); every change is already saved")
-        self.act_overlay = a("Show overlay", lambda on: self.panel.overlay_on.setChecked(on), ["V"])
-        self.act_outline = a("Outline only", lambda on: self.panel.outline.setChecked(on), ["O"])
-        for act, box in ((self.act_overlay, self.panel.overlay_on), (self.act_outline, self.panel.outline)):
-            act.setCheckable(True)
-            act.setChecked(box.isChecked())
-            box.toggled.connect(act.setChecked)
-        a("Smaller brush", lambda: self._step_brush(-1), ["["])
-        a("Larger brush", lambda: self._step_brush(+1), ["]"])
-        self.act_status = {
-            "approved": a("Approve", lambda: self.set_status("approved"), ["A"]),
-            "excluded": a("Exclude from training", lambda: self.set_status("excluded"), ["X"]),
-            "unreviewed": a("Mark unreviewed", lambda: self.set_status("unreviewed"), ["U"]),
-        }
-        tool_group = QActionGroup(self)
-        self.act_tools: dict[str, QAction] = {}
-        for name, tool in self.tools.items():
-            act = a(tool.text, lambda _=False, n=name: self.set_tool(n), [tool.shortcut])
-            act.setCheckable(True)
-            act.setToolTip(f"{tool.tip}  ({tool.shortcut})")
-            tool_group.addAction(act)
-            self.act_tools[name] = act
-        self.act_modes: dict[str, QAction] = {}
-        mode_group = QActionGroup(self)
-        for n, mode in enumerate(MODES, 1):
-            act = a(f"Show {MODE_LABELS[mode].lower()}", lambda _=False, m=mode: self.set_mode(m), [f"Alt+{n}"])
-            act.setCheckable(True)
-            mode_group.addAction(act)
-            self.act_modes[mode] = act
-
+        make_actions(self)
         menubar, toolbar = menus(self)
 
         p = self.panel
@@ -179,6 +126,7 @@ class MaskEditor(QWidget):
         self.flush()
         self.items = list(items)
         self.index = -1
+        self.documents.reset()
         self.set_index(index)
 
     def set_index(self, index: int) -> None:
@@ -188,36 +136,36 @@ class MaskEditor(QWidget):
             self.canvas.tool.finish()
         self.flush()
         self.index = index
-        item = self.items[index]
-        document, rgb, problems = self._open(item)
-        self.document = document
-        self.canvas.set_document(document, rgb)
-        self.group.setActiveStack(document.stack if document else None)  # type: ignore[arg-type]
-        self.status_row.problem.setText("; ".join(problems))
-        self._status = self.store.status(item.key)
-        self._refresh()
-        self.currentChanged.emit(index, item.key)
+        self._show_current()
+        self.documents.want(self.items, index)
+        self.currentChanged.emit(index, self.items[index].key)
 
-    def _open(self, item: EditorItem) -> tuple[MaskDocument | None, np.ndarray | None, list[str]]:
-        """The item's document (from the cache, keeping its undo history, or loaded) and photo."""
-        document = self._documents.get(item.key)
-        try:
-            if document is not None:
-                rgb = read_image(item.image_path)[0]
-            else:
-                document, rgb = load_document(self.project, item)
-                self._adopt(document)
-                for text in document.problems:  # reported once, shown while the image is open
-                    self.problemFound.emit(item.key, text)
-        except (UnreadableImage, OSError, ValueError) as exc:
-            problem = f"cannot open {item.image_path.name}: {exc}"
-            self.problemFound.emit(item.key, problem)
-            return None, None, [problem]
-        document.set_threshold(self.panel.threshold.value() / 100.0)
-        self._documents[item.key] = document
-        self._documents.move_to_end(item.key)  # most recent last
-        self._evict()
-        return document, rgb, document.problems
+    def _show_current(self) -> None:
+        """The current image if it is loaded (at once: kept or prefetched), else "Loading…"."""
+        item = self.items[self.index]
+        document = self.documents.open(item)
+        self.document = document
+        self.canvas.set_document(document, document.rgb if document else None)
+        self.group.setActiveStack(document.stack if document else None)  # type: ignore[arg-type]
+        error = self.documents.errors.get(item.key)
+        loading = document is None and error is None
+        self.canvas.show_message(f"Loading {item.image_path.name}…" if loading else error or "")
+        self.status_row.problem.setText("; ".join(document.problems) if document else error or "")
+        self.status_row.show_note(document.note if document else "")
+        self._status = self.documents.statuses.get(item.key, "unreviewed")
+        self._refresh()
+        if not loading:
+            self.shown.emit(item.key)
+
+    def _arrived(self, key: str) -> None:
+        if key == self.current_key and self.document is None:
+            self._show_current()
+
+    @property
+    def loading(self) -> bool:
+        """The current image is still being loaded: nothing to edit or decide yet."""
+        key = self.current_key
+        return key is not None and self.document is None and key not in self.documents.errors
 
     def _adopt(self, document: MaskDocument) -> None:
         document.setParent(self)
@@ -226,11 +174,9 @@ class MaskEditor(QWidget):
         document.changed.connect(lambda _: self._show_saved())  # "Unsaved" from the first segment on
         self.group.addStack(document.stack)
 
-    def _evict(self) -> None:
-        while len(self._documents) > KEEP_DOCUMENTS:
-            _, old = self._documents.popitem(last=False)
-            self.group.removeStack(old.stack)
-            old.deleteLater()
+    def _drop(self, document: MaskDocument) -> None:
+        self.group.removeStack(document.stack)
+        document.deleteLater()
 
     # -- editing ------------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:
@@ -295,60 +241,45 @@ class MaskEditor(QWidget):
 
     def _threshold_changed(self, value: int) -> None:
         self.panel.threshold_label.setText(f"{value / 100:.2f}")
-        if self.document is not None:
-            self.document.set_threshold(value / 100.0)
-            self._show_dice()
+        self.documents.threshold = value / 100.0
+        if self.document is not None:  # shown when the background thread has it (_show_dice then)
+            self.documents.set_threshold(self.document, value / 100.0)
 
     # -- saving and status --------------------------------------------------------------------
     def _about_to_edit(self) -> None:
         # The previous stroke must be on disk before this one can be half-done and lost.
-        self._save_timer.stop()
         self.flush()
 
     def _modified(self) -> None:
-        self._save_timer.start()
+        self.autosave.schedule()
         self._show_saved()
         self._show_dice()
 
     def flush(self) -> bool:
-        """Write every unsaved change now; False if a write failed (the indicator says why)."""
-        self._save_timer.stop()
-        ok = True
-        for doc in list(self._documents.values()):
-            try:
-                wrote = doc.save(self.project)
-            except OSError as exc:
-                self._save_error = f"{doc.key}: {exc.strerror or exc}"
-                ok = False
-                continue
-            if wrote:
-                self._save_error = None
-                self.correctionSaved.emit(doc.key, doc.mask)
-            if doc.edited_since_status and not doc.dirty:
-                doc.edited_since_status = False
-                status = self.store.status(doc.key)
-                new = status_after_save(status, doc.saved_original, doc.status_before_edit)
-                if new is not None:
-                    doc.status_before_edit = status if new == "corrected" else doc.status_before_edit
-                    self._write_status(doc.key, new)
+        """Write every unsaved change now and wait for it; False if a write failed (the indicator says why)."""
+        ok = self.autosave.flush()
         self._show_saved()
         return ok
 
     def set_status(self, status: str) -> None:
         key = self.current_key
-        if key is None:
-            return
+        if key is None or self.loading:
+            return  # no decision on an image not on screen yet
         if self.canvas.tool is not None:
             self.canvas.tool.finish()
-        self.flush()
-        self._write_status(key, status)
+        self.autosave.set_status(key, status, self.document)
 
-    def _write_status(self, key: str, status: str) -> None:
-        self.store.set_status(key, status)
+    def _status_written(self, key: str, status: str) -> None:
+        self.documents.statuses[key] = status
         if key == self.current_key:
             self._status = status
             self.panel.show_status(status)
         self.statusChanged.emit(key, status)
+
+    def _save_failed(self, key: str, message: str) -> None:
+        if key == self.current_key:
+            self.status_row.problem.setText(message)
+        self.problemFound.emit(key, message)
 
     # -- display ------------------------------------------------------------------------------
     def _refresh(self) -> None:
@@ -363,6 +294,10 @@ class MaskEditor(QWidget):
         self.panel.prediction_box.setEnabled(has_pred)
         self.act_take_all.setEnabled(has_pred)
         self.act_reset.setEnabled(doc is not None)
+        self.act_reset.setText("Reset to the draft" if doc is not None and doc.draft else "Reset to original mask")
+        p = self.panel
+        for widget in (*self.act_status.values(), p.approve, p.exclude, p.unreviewed):
+            widget.setEnabled(not self.loading)
         self.act_prev.setEnabled(self.index > 0)
         self.act_next.setEnabled(self.index < len(self.items) - 1)
         self.set_mode(self.panel.mode.currentData())
@@ -374,8 +309,9 @@ class MaskEditor(QWidget):
         self._show_dice()
 
     def _show_saved(self) -> None:
-        if self._save_error:
-            text, colour = f"Not saved: {self._save_error}", "#b91c1c"
+        error = self.autosave.error
+        if error and self.document is not None and self.document.dirty:
+            text, colour = f"Not saved: {error}", "#b91c1c"
         elif self.document is not None and self.document.dirty:
             text, colour = "● Unsaved changes", "#b45309"
         else:
@@ -407,7 +343,8 @@ class MaskEditor(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.canvas.tool is not None:
             self.canvas.tool.finish()
-        self.flush()
+        self.autosave.close()  # every change written, the saver thread stopped
+        self.documents.close()
         self.closed.emit()
         super().closeEvent(event)
 

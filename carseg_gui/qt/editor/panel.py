@@ -142,14 +142,20 @@ class StatusRow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.where, self.saved, self.problem, self.cursor, self.zoom = (QLabel() for _ in range(5))
+        self.note = QLabel()  # about the starting mask: a draft, an empty draft
         self.problem.setStyleSheet("color: #b91c1c; padding-left: 12px;")
+        self.note.setStyleSheet("color: #b45309; padding-left: 12px;")
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 0, 6, 2)
-        for label in (self.where, self.saved, self.problem):
+        for label in (self.where, self.saved, self.note, self.problem):
             row.addWidget(label)
         row.addStretch(1)
         row.addWidget(self.cursor)
         row.addWidget(self.zoom)
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def show_saved(self, text: str, colour: str) -> None:
         if text != self.saved.text():  # called per brush segment: a restyle is not free

@@ -268,6 +268,8 @@ def make_tools(canvas: MaskCanvas) -> list[Tool]:
     tip = "Take the prediction inside a region: draw a polygon or lasso; Shift+P takes the whole prediction"
     take = PolygonTool(canvas, "take", "Take prediction", "P", tip, _take_prediction)
     take.needs_prediction = True
+    from .click_tools import make_click_tools  # it builds on Tool: imported here, not at the top
+
     return [
         BrushTool(canvas, 1),
         BrushTool(canvas, 0),
@@ -275,4 +277,5 @@ def make_tools(canvas: MaskCanvas) -> list[Tool]:
         PolygonTool(canvas, "polyfill", "Polygon fill", "L", "Draw a polygon or lasso: fill it", _fill(1)),
         PolygonTool(canvas, "polycut", "Polygon cut", "K", "Draw a polygon or lasso: cut it out of the mask", _fill(0)),
         take,
+        *make_click_tools(canvas),  # S: smart click (the click refiner), G: GrabCut
     ]
