@@ -258,6 +258,10 @@ class ClickTool(Tool):
             shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
             self.session.add(click, compute=not shift, method=self.method)
 
+    def cancel(self) -> None:
+        """Another tool is chosen: the line over the image belongs to the click tools."""
+        self.session.banner.hide()
+
     def key(self, key: int) -> bool:
         if key == Qt.Key.Key_Backspace:
             return self.session.undo_click()
@@ -318,7 +322,7 @@ class GrabCutTool(ClickTool):
             if click is not None:
                 self.session.add(click, compute=not self._shift, method="grabcut")
             return
-        self.cancel()
+        self._drop_box()
         h, w = self.document.shape
         x0, x1 = sorted((start[0], pos[0]))
         y0, y1 = sorted((start[1], pos[1]))
@@ -327,6 +331,10 @@ class GrabCutTool(ClickTool):
             self.session.add(None, compute=True, method="grabcut", box=box)
 
     def cancel(self) -> None:
+        self._drop_box()
+        super().cancel()
+
+    def _drop_box(self) -> None:
         if self._box is not None:
             self.canvas.scene().removeItem(self._box)
             self._box = None
