@@ -24,6 +24,7 @@ class Job(str, Enum):
     EXPORT = "export"
     REVIEW = "review"
     REFINER = "refiner"
+    CONFIDENCE = "confidence"
 
     @property
     def label(self) -> str:
@@ -37,7 +38,7 @@ class Job(str, Enum):
 
     @property
     def uses_tensorflow(self) -> bool:
-        return self in (Job.TRAIN, Job.EXPORT, Job.REVIEW, Job.REFINER)
+        return self in (Job.TRAIN, Job.EXPORT, Job.REVIEW, Job.REFINER, Job.CONFIDENCE)
 
 
 _LABELS = {
@@ -48,6 +49,7 @@ _LABELS = {
     Job.EXPORT: "Exporting",
     Job.REVIEW: "Scoring the review queue",
     Job.REFINER: "Training the click refiner",
+    Job.CONFIDENCE: "Scoring how sure the model is",
 }
 _FAILED = {
     Job.OPEN: "Cannot open the dataset",
@@ -57,6 +59,7 @@ _FAILED = {
     Job.EXPORT: "Export failed",
     Job.REVIEW: "Cannot compute the review queue",
     Job.REFINER: "Training the click refiner failed",
+    Job.CONFIDENCE: "Cannot score how sure the model is",
 }
 
 
@@ -106,7 +109,7 @@ def why_not(session: SessionView, action: str) -> str | None:
         return None
     if action == Job.TRAIN:
         return session.config_problem
-    if action in (Job.EXPORT, "activate", "predict", Job.REVIEW):
+    if action in (Job.EXPORT, "activate", "predict", Job.REVIEW, Job.CONFIDENCE):
         if not any(r.has_model for r in session.runs):
             return "no trained model yet: train a run first (Training tab)"
         if action != "activate" and session.active() is None:

@@ -40,7 +40,6 @@ def test_cpu_note_gives_the_time_per_epoch(window) -> None:  # type: ignore[no-u
     assert not panel.cpu_note.isVisibleTo(panel)
     panel._progress("train", Progress("device", 0, 0, "CPU", {"device": "CPU"}))
     assert panel.cpu_note.isVisibleTo(panel) and "runs on the CPU" in panel.cpu_note.text()
-    panel._listed = True  # no run folder to list
     for done in range(1, 6):
         panel._progress("train", Progress("batch", done, 40, "", {"epoch": 1, "epochs": 2}))
         time.sleep(0.02)

@@ -22,12 +22,11 @@ def test_predictions_are_post_processed_as_the_run_says(tmp_path: Path) -> None:
     got: dict[str, dict[int, np.ndarray]] = {}
     thumbs: list[object] = []
     for name, config in (("plain", {}), ("cleaned", {"keep_largest": True, "fill_holes": True})):
-        loader = PageLoader()
+        loader = PageLoader(load_model=lambda _run: BlobModel())  # no TensorFlow needed
         loader.thumbsReady.connect(lambda _gen, t: thumbs.append(t))
         loader.predsReady.connect(lambda _gen, _stamp, preds, name=name: got.setdefault(name, {}).update(preds))
-        loader._models[name] = BlobModel()  # the model cache: no TensorFlow needed
         run = replace(base, config={**base.config, **config})
-        loader.load(PageRequest(0, cache, rows, run, name, rows))
+        loader.load(PageRequest(0, cache, rows, run, "", rows))
     assert len(thumbs) == 2 and len(thumbs[0]) == len(rows)  # type: ignore[arg-type]
     for row in rows:
         plain, cleaned = got["plain"][row], got["cleaned"][row]

@@ -55,7 +55,7 @@ def test_best_preset_from_the_panel_trains_and_is_shown(qtbot, window, sample: P
     row = panel.runs.tree.topLevelItem(0)
     assert row.text(COLUMNS.index("Preset")) == "best · epochs 2 · patience 2 · size 32"
     assert "loss: bce_dice" in row.toolTip(0) and "levels: 5" in row.toolTip(0)
-    panel._show_run(run.id)
+    panel.show_run(run.id)
     assert f"Run {run.id} (best preset): finished" in panel.outcome.text()
     expected = f"run {run.id} (best preset, 32 px; flip TTA, largest component, holes filled)"
     assert window.export_panel.run_label.text() == expected

@@ -31,6 +31,7 @@ def test_correct_review_and_retrain(qtbot, window, sample: Path) -> None:  # typ
     mask_before = row.mask_array.copy()
     editor = window.open_image(row.row)
     assert editor.current_key == row.key
+    qtbot.waitUntil(lambda: editor.document is not None)  # loaded in the editor's background thread
     with qtbot.waitSignal(editor.correctionSaved, timeout=10_000):
         editor.take_whole_prediction()
     qtbot.waitUntil(lambda: viewer.model.rows[2].badge == "✎ corrected")
@@ -43,7 +44,7 @@ def test_correct_review_and_retrain(qtbot, window, sample: Path) -> None:  # typ
     editor.close()
 
     viewer.show_box.setCurrentIndex(viewer.show_box.findData("corrected"))
-    assert [viewer._cache.rows[r]["key"] for r in viewer.rows()] == [row.key]
+    assert [viewer.view.cache.rows[r]["key"] for r in viewer.rows()] == [row.key]
     viewer.show_box.setCurrentIndex(viewer.show_box.findData("all"))
 
     # worst Dice first: a review job scores every labelled image, the viewer orders by it
@@ -52,7 +53,7 @@ def test_correct_review_and_retrain(qtbot, window, sample: Path) -> None:  # typ
     run_id, scores = reviewed.args
     assert run_id == first_run.id and len(scores) == 20
     qtbot.waitUntil(lambda: not st.busy)
-    keys = [viewer._cache.rows[r]["key"] for r in viewer.rows()]
+    keys = [viewer.view.cache.rows[r]["key"] for r in viewer.rows()]
     assert keys == worst_first(scores)
     viewer.order_box.setCurrentIndex(viewer.order_box.findData("dataset"))
 

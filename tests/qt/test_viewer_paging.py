@@ -1,10 +1,10 @@
-"""Viewer paging without widgets (carseg_gui.qt.viewer.paging), then through the viewer panel."""
+"""Viewer paging without widgets (carseg_gui.session.viewer), then through the viewer panel."""
 
 from __future__ import annotations
 
 import random
 
-from carseg_gui.qt.viewer.paging import Paging
+from carseg_gui.session.viewer import Paging
 
 
 def test_random_is_a_sequential_run_from_any_start_not_a_page() -> None:

@@ -38,7 +38,7 @@ def test_rows_show_the_correction_after_a_reload(qtbot, window, sample: Path) ->
 
 
 def test_training_masks_pick_the_file_training_uses(tmp_path: Path) -> None:
-    from carseg_gui.qt.viewer.review import training_masks
+    from carseg_gui.session.viewer import training_masks
 
     own, fixed = tmp_path / "a_mask.gif", tmp_path / "corrections" / "train__a.jpg.png"
     rows = [{"key": "train/a.jpg", "mask": str(fixed)}, {"key": "train/b.jpg", "mask": str(tmp_path / "b_mask.gif")}]

@@ -70,7 +70,6 @@ class TrainingPanel(QWidget):
         self.controller, self.state = controller, controller.state
         self.clock = TrainingClock()
         self.live = False  # curves show the running job (True) or the selected run (False)
-        self._listed = False
         self._runs_before: set[str] = set()  # run ids when training started: the new one is what ran
         self.setObjectName("trainingPanel")
 
@@ -184,7 +183,7 @@ class TrainingPanel(QWidget):
         tlayout.addWidget(right, 1)
 
         self.runs = RunsList(controller)
-        self.runs.selected.connect(self._show_run)
+        self.runs.selected.connect(self.show_run)
         runs_box = QGroupBox("Runs (the active one ● predicts in the Viewer and exports)")
         QVBoxLayout(runs_box).addWidget(self.runs)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -296,7 +295,6 @@ class TrainingPanel(QWidget):
             f"Training a {c.preset} run: up to {c.epochs} epochs (stops after {c.patience} without improvement), "
             f"{c.size}×{c.size}, batch {c.batch_size}, {c.filters} base filters, seed {c.seed}."
         )
-        self._listed = False
 
     def _progress(self, name: str, p: Progress) -> None:
         if name != "train":
@@ -315,9 +313,8 @@ class TrainingPanel(QWidget):
                 self.cpu_note.setText("No GPU found: training runs on the CPU. Time per epoch: measuring…")
                 self.cpu_note.show()
         elif p.stage == "batch":
-            if not self._listed:  # the run's folder exists now: list it as "training…"
-                self._listed = True
-                self.state.reload_runs()
+            if not any(r.id not in self._runs_before for r in self.state.runs):
+                self.state.reload_runs()  # the run's folder exists now: list it as "training…"
             self.bar.setFormat("batch %v / %m")
             self.bar.setMaximum(max(p.total, 1))
             self.bar.setValue(p.done)
@@ -382,7 +379,8 @@ class TrainingPanel(QWidget):
         self.outcome.setText(said)
 
     # ----- a past run
-    def _show_run(self, run_id: str) -> None:
+    def show_run(self, run_id: str) -> None:
+        """The curves and words of a past run (not while one is training: those show the running one)."""
         if self.live:
             return
         run = self.state.run(run_id) if run_id else None

@@ -1,4 +1,9 @@
-"""Viewer panel: pages of 50 sequential images with their mask and the active run's prediction."""
+"""Viewer panel: pages of 50 sequential images with their mask and the active run's prediction.
+
+What is listed (set, filter, order, page, go-to, scores, predictions) is session.viewer.ViewerModel's
+(``self.view``); this panel shows it, asks the loader for thumbnails and predictions, and the controller for
+the orders' scores.
+"""
 
 from __future__ import annotations
 
@@ -8,44 +13,35 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QLabel,
-    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.cache import Cache
-from ...core.corrections import corrected_masks
 from ...core.otsu import otsu_mask
+from ...session.viewer import SETS, Paging, PredictionStore, ViewerModel, confidence_ranking, dice_ranking
 from ..controller import Controller
-from ..viewer.loader import PageLoader, PageRequest, grey_image, model_stamp
+from ..viewer.loader import PageLoader, PageRequest, grey_image
 from ..viewer.nav import NavBar
-from ..viewer.page_model import MASK, PAGE_SIZE, PageModel, PredictionStore, RowData, page_table
-from ..viewer.paging import Paging
-from ..viewer.review import BADGES, arrange, statuses, training_masks
+from ..viewer.page_model import MASK, PAGE_SIZE, PageModel, RowData, page_table
 from ..workers import ServiceThread
-
-SETS = [("train", "Train (labelled)"), ("test", "Test (unlabelled)")]
+from .viewer_empty import EmptyView
 
 
 class ViewerPanel(QWidget):
     openImage = Signal(int)  # a cache row: MainWindow.open_image decides what opens
     pageShown = Signal(int, float)  # page index, seconds from the request to the last thumbnail/prediction
+    decisionsChanged = Signal()  # the editor saved a correction or set a status: counts elsewhere follow
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller, self.state = controller, controller.state
         self.setObjectName("viewerPanel")
-        self.store = PredictionStore()
+        self.view = ViewerModel(Paging(PAGE_SIZE))  # what is listed and which of it is on screen
         self.model = PageModel()
-        self.paging = Paging(PAGE_SIZE)  # which positions of rows() are on screen
         self.gen = 0
-        self.which = "train"
-        self._rows_cache: tuple[tuple, list[int]] | None = None
-        self.status_of: dict[str, str] = {}
-        self.scores: dict[str, dict[str, float]] = {}  # run id -> {key: Dice}, for "worst first"
-        self._cache: Cache | None = None
+        self.stamps: dict[str, str] = {}  # run id -> its model's version, as the loader last found it
         self._t0 = 0.0
         self._waiting = {"thumbs": False, "preds": False}
         self.last_switch_s: float | None = None
@@ -67,27 +63,17 @@ class ViewerPanel(QWidget):
         self.random_b.clicked.connect(self.random_page)
         self.page_spin.valueChanged.connect(lambda v: self.show_page(v - 1))
         self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
-        self.show_box.currentIndexChanged.connect(lambda _i: self.reload(first=True))  # a new list: from its start
+        self.show_box.currentIndexChanged.connect(lambda _i: self._show_changed())
         self.order_box.currentIndexChanged.connect(lambda _i: self._order_changed())
 
         self.table, self.delegate = page_table(self.model)
         # activated = double-click or Enter on the selected row (the editor opens either way)
         self.table.activated.connect(lambda index: self.openImage.emit(self.model.rows[index.row()].row))
 
-        self.empty = QLabel()
-        self.empty.setObjectName("viewerEmpty")
-        self.empty.setWordWrap(True)
-        self.empty_button = QPushButton("Preprocess now")
-        self.empty_button.clicked.connect(lambda: controller.preprocess(self.state.view_size()))
-        self.state.bind(self.empty_button, "preprocess", "Build the cache the viewer pages through")
-        empty = QWidget()
-        elay = QVBoxLayout(empty)
-        elay.addStretch(1)
-        elay.addWidget(self.empty)
-        elay.addWidget(self.empty_button)
-        elay.addStretch(2)
+        self.empty = EmptyView(controller)
+        self.empty_button = self.empty.button
         self.stack = QStackedWidget()
-        self.stack.addWidget(empty)
+        self.stack.addWidget(self.empty)
         self.stack.addWidget(self.table)
 
         layout = QVBoxLayout(self)
@@ -102,41 +88,65 @@ class ViewerPanel(QWidget):
         self.state.activeRunChanged.connect(self.reload)
         self.state.changed.connect(self._update_nav)
         controller.reviewed.connect(self._reviewed)
+        if hasattr(controller, "confidenceScored"):
+            controller.confidenceScored.connect(self._confidence_scored)
         self.reload()
 
     # ----- the set and its pages
+    @property
+    def paging(self) -> Paging:
+        return self.view.paging
+
+    @property
+    def store(self) -> PredictionStore:
+        return self.view.store
+
+    @store.setter
+    def store(self, store: PredictionStore) -> None:
+        self.view.store = store
+
+    @property
+    def which(self) -> str:
+        return self.view.which
+
     def rows(self) -> list[int]:
-        """Cache rows of the chosen set, after the status filter and the review order."""
-        cache = self._cache
-        if cache is None:
-            return []
-        show, order = self.show_box.currentData(), self.order_box.currentData()
-        run = self.state.active()
-        scores = self.scores.get(run.id) if run else None
-        key = (id(cache), self.which, show, order, id(scores), id(self.status_of))
-        if self._rows_cache is None or self._rows_cache[0] != key:
-            base = cache.rows_for_set(self.which)
-            self._rows_cache = (key, arrange(base, cache.rows, self.status_of, show, order, scores))
-        return self._rows_cache[1]
+        """Cache rows of the chosen set, after the status filter and the order."""
+        return self.view.rows()
 
     def _order_changed(self) -> None:
-        run = self.state.active()
-        wants_scores = self.order_box.currentData() == "worst" and run is not None and run.id not in self.scores
-        if wants_scores and self.controller.review():
-            self._say("Scoring every labelled image for the review queue…")
+        self.view.set_order(self.order_box.currentData() or "dataset")
+        if self.view.needs_scores():
+            if self.view.order == "worst" and self.controller.review():
+                self._say("Scoring every labelled image for the review queue…")
+            elif self.view.order == "confidence" and getattr(self.controller, "score_confidence", bool)():
+                self._say("Scoring how sure the run is of each image without a mask…")
         self.reload(first=True)  # the queue starts at its first (worst) image, not where the old order was
 
+    def _show_changed(self) -> None:
+        self.view.set_show(self.show_box.currentData() or "all")
+        self.reload(first=True)  # a new list: from its start
+
     def _reviewed(self, run_id: str, scores: dict) -> None:
-        self.scores[run_id] = dict(scores)
-        self.reload(first=self.order_box.currentData() == "worst")
+        self.view.set_ranking("worst", dice_ranking(run_id, scores))
+        self.reload(first=self.view.order == "worst")
+
+    def _confidence_scored(self, run_id: str, scores: dict, ranked: list) -> None:
+        ranking = confidence_ranking(run_id, scores)
+        ranking.ranked = list(ranked) or ranking.ranked  # the queue's order: one view per car at a time
+        self.view.set_ranking("confidence", ranking)
+        self.reload(first=self.view.order == "confidence")
 
     def refresh_statuses(self) -> None:
-        """The editor changed a status or saved a correction: badges and the filter follow."""
-        self.status_of = statuses(self.state.project)
+        """The editor changed a status or saved a correction: badges, sources, the filter and the sets follow
+        (an approved or corrected image without a mask is labelled now)."""
+        before = dict(self.view.source_of)
+        self.view.refresh(self._cache, self.view.run)
         for r in self.model.rows:
-            r.badge = BADGES.get(self.status_of.get(r.key, "unreviewed"), "")
+            r.badge, r.source = self.view.badge(r.key), self.view.source(r.key)
         self.model.changed()
-        if self.show_box.currentData() != "all":
+        moved = any((before.get(k) == "predicted") != (v == "predicted") for k, v in self.view.source_of.items())
+        self.decisionsChanged.emit()
+        if self.view.show != "all" or moved:
             self.reload()
 
     def show_corrected_mask(self, key: str, mask: np.ndarray) -> None:
@@ -144,9 +154,10 @@ class ViewerPanel(QWidget):
         preprocess (one image, resized and binarised as preprocessing does: a few ms)."""
         self.refresh_statuses()
         row = next((r for r in self.model.rows if r.key == key), None)
-        if row is None or self._cache is None:
+        cache = self._cache
+        if row is None or cache is None:
             return
-        small = otsu_mask(np.asarray(mask, dtype=np.uint8) * 255, self._cache.size)
+        small = otsu_mask(np.asarray(mask, dtype=np.uint8) * 255, cache.size)
         self.model.set_mask(row.row, grey_image(small * 255), small)
 
     def reveal_row(self, row: int) -> None:
@@ -179,7 +190,8 @@ class ViewerPanel(QWidget):
 
     def set_set(self, which: str) -> None:
         if which != self.which:
-            self.which = which
+            self.view.set_which(which)
+            self.nav.set_orders(which, self.view.order)
             self.table.setColumnHidden(MASK, which == "test")
             self.show_page(0, force=True)  # page 0 of another set: not the page on screen
 
@@ -195,32 +207,25 @@ class ViewerPanel(QWidget):
         self.show_at(self.paging.random())
 
     def go_to(self, text: str) -> bool:
-        text = text.strip()
-        rows = self.rows()
-        if not text or not rows:
+        if not text.strip() or not self.rows():
             return False
-        if text.isdigit():
-            position = int(text) - 1
-            if not 0 <= position < len(rows):
-                self._say(f"There is no image number {text}: this set has {len(rows)} images")
-                return False
-        else:
-            needle = text.lower()
-            cache_rows = self._cache.rows if self._cache else []
-            position = next((i for i, r in enumerate(rows) if needle in Path(cache_rows[r]["image"]).name.lower()), -1)
-            if position < 0:
-                self._say(f"No image named like “{text}” in this set")
-                return False
+        position = self.view.go_to(text)
+        if isinstance(position, str):
+            self._say(position)
+            return False
         self._select_position(position)
         return True
 
     def reload(self, first: bool = False) -> None:
         """Show the current images again (the cache, the active run or the set changed), or the
         list's first ones (``first``: a new filter or order is a new list)."""
-        self._cache = self.state.view_cache()
-        self._rows_cache = None
-        self.status_of = statuses(self.state.project)
+        run = self.state.active()
+        self.view.refresh(self.state.view_cache(), run.id if run else None)
         self.show_at(0 if first else self.paging.start, force=True)
+
+    @property
+    def _cache(self) -> Cache | None:
+        return self.view.cache
 
     def show_page(self, page: int, force: bool = False) -> None:
         """Show aligned page ``page`` (0-based): images page*50+1 to page*50+50."""
@@ -246,11 +251,11 @@ class ViewerPanel(QWidget):
         chunk = rows[self.paging.start : self.paging.stop]
         run = self.state.active()
         stamp = self._stamp(run)
-        data = []
+        data, view = [], self.view
         for n, r in enumerate(chunk, start=self.paging.start + 1):
-            rec = cache.rows[r]
-            badge = BADGES.get(self.status_of.get(rec["key"], "unreviewed"), "")
-            data.append(RowData(r, n, Path(rec["image"]).name, rec["key"], tuple(rec["orig"]), badge=badge))
+            rec, key = cache.rows[r], cache.rows[r]["key"]
+            data.append(RowData(r, n, Path(rec["image"]).name, key, tuple(rec["orig"]), badge=view.badge(key),
+                                source=view.source(key), score=view.score(key)))  # fmt: skip
         self.model.size = cache.size
         self.model.set_rows(data)
         if run is not None:
@@ -268,14 +273,13 @@ class ViewerPanel(QWidget):
         self._describe(run, missing)
         self.table.scrollToTop()
         if chunk:
-            counted = corrected_masks(self.state.project, self.status_of) if self.state.project else {}
-            originals = {r.key: r.mask for r in self.state.dataset.records} if self.state.dataset else {}
-            masks = training_masks(chunk, cache.rows, counted, originals)
+            masks = view.training_masks(chunk)
             self._service().submit(PageRequest(self.gen, cache, tuple(chunk), run, stamp, missing, masks))
         self.save_timer.start()
 
     def _stamp(self, run: object) -> str:
-        return model_stamp(run)  # type: ignore[arg-type]
+        """The run's model version as the loader last found it (it stats the file, off this thread)."""
+        return self.stamps.get(getattr(run, "id", ""), "") if run is not None else ""
 
     def _service(self) -> ServiceThread:
         if self.service is None:
@@ -297,6 +301,7 @@ class ViewerPanel(QWidget):
         self._maybe_done()
 
     def _preds(self, gen: int, stamp: str, probs: dict) -> None:
+        self.stamps[stamp.partition("@")[0]] = stamp
         for row, prob in probs.items():
             if self._cache is not None and row < len(self._cache.rows):
                 self.store.put(stamp, self._cache.rows[row]["key"], prob)
@@ -329,10 +334,7 @@ class ViewerPanel(QWidget):
     def _describe(self, run: object, missing: tuple) -> None:
         self.paging.set_total(len(self.rows()))
         images = f"{self.paging.label()} at {self._cache.size}×{self._cache.size}" if self._cache else ""
-        if self.order_box.currentData() == "worst" and run is None:
-            images += " in dataset order (Worst Dice first needs a run)"
-        elif self.order_box.currentData() == "worst" and run.id not in self.scores:  # type: ignore[attr-defined]
-            images += " in dataset order until the queue is scored"
+        images += self.view.order_note()
         if run is None:
             why = self.state.why_not("predict") or ""
             self._say(f"{images} · no predictions — {why}" if why else f"{images} · no predictions")
@@ -347,14 +349,7 @@ class ViewerPanel(QWidget):
     def _show_empty(self) -> None:
         self.model.set_rows([])
         self.stack.setCurrentIndex(0)
-        size = self.state.view_size()
-        if self.state.root is None:
-            self.empty.setText("Open a dataset (File ▸ Open folder…, Ctrl+O) to page through its images, "
-                               "or try the app on File ▸ Open the built-in sample.")  # fmt: skip
-        else:
-            self.empty.setText(f"The dataset has no cache at {size}×{size} yet. Preprocess it to page through "
-                               "its images (it takes a few seconds per thousand images).")  # fmt: skip
-        self.empty_button.setVisible(self.state.root is not None)
+        self.empty.update_text()
         self._say(" ")
         self._update_nav()
 
@@ -375,22 +370,20 @@ class ViewerPanel(QWidget):
 
     # ----- project state
     def _restore(self) -> None:
-        saved = self.state.project_state().get("viewer") or {}
-        which = saved.get("set", "train")
-        self.which = which if which in dict(SETS) else "train"
+        """Another dataset: its own list, from the default filter and order, no typed text, no scores."""
+        ds = self.state.dataset
+        originals = {r.key: r.mask for r in ds.records} if ds else {}
+        self.view.open(self.state.project, originals, self.state.project_state().get("viewer") or {})
+        self.stamps = {}
         self.set_box.blockSignals(True)
         self.set_box.setCurrentIndex(max(0, self.set_box.findData(self.which)))
         self.set_box.blockSignals(False)
+        self.nav.set_orders(self.which, self.view.order)
         self.table.setColumnHidden(MASK, self.which == "test")
-        self.paging.start = int(saved.get("page", 0) or 0) * self.paging.size
-        # Another dataset: its own list, from the default filter and order, no typed text, no scores.
-        for box in (self.show_box, self.order_box):
-            box.blockSignals(True)
-            box.setCurrentIndex(0)
-            box.blockSignals(False)
+        self.show_box.blockSignals(True)
+        self.show_box.setCurrentIndex(0)
+        self.show_box.blockSignals(False)
         self.goto.clear()
-        self.scores = {}
-        self.store = PredictionStore()
         self.reload()
 
     def _save_state(self) -> None:

@@ -2,7 +2,9 @@
 
 Requests carry a generation number; the GUI bumps ``PageLoader.latest`` when the user leaves a
 page, and the loader drops (or stops predicting) anything older, so results never land on the
-wrong page and paging fast never queues up work.
+wrong page and paging fast never queues up work. Everything that touches a file runs here, the model's
+version stamp (a ``stat`` of its file) too: the GUI sends the stamp it last heard of, and when the model
+changed since, the loader predicts the whole page again and says so with the new stamp.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import queue
 import traceback
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +38,8 @@ class PageRequest:
     cache: Cache
     rows: tuple[int, ...]
     run: RunInfo | None = None
-    stamp: str = ""  # the run's model version; predictions are cached under it
-    predict: tuple[int, ...] = ()  # rows whose predictions are not cached yet
+    stamp: str = ""  # the run's model version as the GUI last heard it (its cached predictions' stamp)
+    predict: tuple[int, ...] = ()  # rows whose predictions are not cached under that stamp
     # (row, correction PNG) for the rows training takes a correction for: the cache may predate it,
     # and a row must show the mask training will use, whatever was reloaded since the edit.
     corrections: tuple[tuple[int, str], ...] = ()
@@ -102,9 +105,11 @@ class PageLoader(QObject):
     predsReady = Signal(int, str, object)  # gen, stamp, {row: probability as uint8 0..255}
     predsFailed = Signal(int, str, str, str)  # gen, stamp, message, details
 
-    def __init__(self) -> None:
+    def __init__(self, load_model: Callable[[RunInfo], Any] | None = None) -> None:
+        """``load_model``: the run's model (default: session.actions.load_run_model, with TensorFlow)."""
         super().__init__()
         self.latest = 0  # written by the GUI thread; an int assignment is atomic
+        self.load_model = load_model
         self._models: OrderedDict[str, Any] = OrderedDict()
 
     def serve(self, requests: queue.Queue) -> None:
@@ -126,10 +131,14 @@ class PageLoader(QObject):
             self.predsFailed.emit(req.gen, req.stamp, f"cannot read the cache: {exc}", traceback.format_exc())
             return
         self.thumbsReady.emit(req.gen, thumbs)
-        if req.run is None or not req.predict:
+        if req.run is None:
+            return
+        stamp = model_stamp(req.run)
+        todo = req.predict if stamp == req.stamp else req.rows  # a new model version: the whole page
+        if not todo:
             return
         try:
-            model = self._model(req)
+            model = self._model(req.run, stamp)
             from ...core.postprocess import PostProcess, postprocess_probability
             from ...core.predict import predict_rows
 
@@ -137,17 +146,17 @@ class PageLoader(QObject):
             # The run's own clean-up, so thumbnails and Dice show the masks that export writes.
             post = PostProcess.from_config(req.run.config)
             done: dict[int, np.ndarray] = {}
-            for row, prob in predict_rows(model, req.cache, list(req.predict), PREDICT_BATCH, cancel=token):
+            for row, prob in predict_rows(model, req.cache, list(todo), PREDICT_BATCH, cancel=token):
                 done[row] = postprocess_probability(np.round(prob * 255).astype(np.uint8), post)
                 if len(done) == PREDICT_BATCH:
-                    self.predsReady.emit(req.gen, req.stamp, done)
+                    self.predsReady.emit(req.gen, stamp, done)
                     done = {}
             if done:
-                self.predsReady.emit(req.gen, req.stamp, done)
+                self.predsReady.emit(req.gen, stamp, done)
         except Cancelled:
             return
         except Exception as exc:
-            self.predsFailed.emit(req.gen, req.stamp, describe_error(exc), traceback.format_exc())
+            self.predsFailed.emit(req.gen, stamp, describe_error(exc), traceback.format_exc())
 
     def _thumbs(self, req: PageRequest) -> list[Thumb]:
         rows = np.asarray(req.rows, dtype=np.int64)
@@ -166,17 +175,19 @@ class PageLoader(QObject):
                 out[row].mask, out[row].mask_array = grey_image(small * 255), small
         return [out[int(r)] for r in rows]
 
-    def _model(self, req: PageRequest) -> Any:
+    def _model(self, run: RunInfo, stamp: str) -> Any:
         """Loaded once per run (and model version), here in the worker, never on the GUI thread."""
-        if req.stamp in self._models:
-            self._models.move_to_end(req.stamp)
-            return self._models[req.stamp]
-        preload_tensorflow()
-        from ...session.actions import load_run_model
+        if stamp in self._models:
+            self._models.move_to_end(stamp)
+            return self._models[stamp]
+        if self.load_model is not None:
+            model = self.load_model(run)
+        else:
+            preload_tensorflow()
+            from ...session.actions import load_run_model
 
-        assert req.run is not None
-        model = load_run_model(req.run)
-        self._models[req.stamp] = model
+            model = load_run_model(run)
+        self._models[stamp] = model
         while len(self._models) > 2:
             self._models.popitem(last=False)
         return model

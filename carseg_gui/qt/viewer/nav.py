@@ -7,8 +7,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
+from ...session.viewer import FILTERS, ORDERS
 from ..panels.choices import choice_box
-from .review import FILTERS, ORDERS
+
+ORDER_TIPS = {
+    "train": "Worst Dice first: the images whose mask and prediction disagree most come first; work down "
+    "this review queue and correct them (double-click or Enter opens the editor)",
+    "test": "Least confident first: the images whose prediction the active run is least sure of (its expected "
+    "Dice, 1 = sure) come first, one view per car at a time; open one, fix the draft and approve it",
+}
 
 
 class NavBar(QWidget):
@@ -31,12 +38,9 @@ class NavBar(QWidget):
         self.goto.setPlaceholderText("Go to image number or name")
         self.goto.setMinimumWidth(200)
         self.goto.setToolTip("Type an image number (1 = first of the set) or part of a file name, then Enter")
-        self.show_box, self.order_box = choice_box(FILTERS, "showFilter"), choice_box(ORDERS, "order")
+        self.show_box, self.order_box = choice_box(FILTERS, "showFilter"), choice_box(ORDERS["train"], "order")
         self.show_box.setToolTip("Show only the images with this review status")
-        self.order_box.setToolTip(
-            "Worst Dice first: the images whose mask and prediction disagree most come first; work down "
-            "this review queue and correct them (double-click or Enter opens the editor)"
-        )
+        self.order_box.setToolTip(ORDER_TIPS["train"])
         self.info = QLabel(" ")
         self.info.setObjectName("viewerInfo")
         # Its words change with every page: they take the room there is, never push the layout wider.
@@ -57,3 +61,14 @@ class NavBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(pages)
         layout.addLayout(shown)
+
+    def set_orders(self, which: str, order: str) -> None:
+        """The orders that apply to the set (Worst Dice needs masks, confidence is for images without)."""
+        box = self.order_box
+        box.blockSignals(True)
+        box.clear()
+        for key, label in ORDERS[which]:
+            box.addItem(label, key)
+        box.setCurrentIndex(max(0, box.findData(order)))
+        box.setToolTip(ORDER_TIPS[which])
+        box.blockSignals(False)

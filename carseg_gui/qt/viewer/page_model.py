@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.metrics import dice
+from ...session.viewer import PredictionStore
 from .loader import Thumb, grey_image
+
+__all__ = ["PageModel", "PredictionStore", "RowData", "page_table"]  # the store lives in session.viewer
 
 PAGE_SIZE = 50
 COLUMNS = ["Image", "Mask", "Prediction", "File"]
@@ -44,33 +46,8 @@ class RowData:
     dice: float | None = None
     note: str = "loading…"
     badge: str = ""  # review status, e.g. "✎ corrected"
-
-
-class PredictionStore:
-    """Probability maps per (model stamp, record key), least recently used dropped past a budget."""
-
-    def __init__(self, budget_bytes: int = 256 * 2**20) -> None:
-        self.budget = budget_bytes
-        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._bytes = 0
-
-    def get(self, stamp: str, key: str) -> np.ndarray | None:
-        item = self._items.get((stamp, key))
-        if item is not None:
-            self._items.move_to_end((stamp, key))
-        return item
-
-    def put(self, stamp: str, key: str, prob: np.ndarray) -> None:
-        old = self._items.pop((stamp, key), None)
-        self._bytes -= old.nbytes if old is not None else 0
-        self._items[(stamp, key)] = prob
-        self._bytes += prob.nbytes
-        while self._bytes > self.budget and self._items:
-            _, dropped = self._items.popitem(last=False)
-            self._bytes -= dropped.nbytes
-
-    def __len__(self) -> int:
-        return len(self._items)
+    source: str = ""  # where the mask shown (the one training uses) comes from, e.g. "mask: corrected by you"
+    score: str = ""  # the order's score in words, e.g. "expected Dice 0.93 (confidence)"
 
 
 class PageModel(QAbstractTableModel):
@@ -163,8 +140,8 @@ class PageModel(QAbstractTableModel):
                 # At the cache's size: the editor's Dice, at the photo's full size, differs a little.
                 at = f" at {self.size}×{self.size}" if self.size else ""
                 score = f"\nDice {r.dice:.4f}{at}" if r.dice is not None else ""
-                badge = f"\n{r.badge}" if r.badge else ""
-                return f"{r.name}\n#{r.number} · {r.orig[1]}×{r.orig[0]}{score}{badge}"
+                extra = "".join(f"\n{line}" for line in (r.score, r.source, r.badge) if line)
+                return f"{r.name}\n#{r.number} · {r.orig[1]}×{r.orig[0]}{score}{extra}"
             if col == PRED and r.pred is None:
                 return r.note
             if col == MASK and r.mask is None and r.image is not None:
