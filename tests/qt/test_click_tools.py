@@ -148,6 +148,7 @@ def test_a_positive_click_in_a_missing_part_grows_the_mask_only_inside_its_crop(
     assert "ms from the click" in session.banner.text() and session.banner.isVisible()
     editor.undo()
     assert np.array_equal(doc.mask, before)  # bit-exactly
+    assert session.clicks == [] and session.markers.clicks == []  # the undone click is gone with its step
     editor.redo()
     assert doc.mask[cy, cx] == 1 and doc.stack.count() == 1
 
@@ -241,3 +242,33 @@ def test_without_a_refiner_the_tool_says_how_to_get_one(qtbot, editor) -> None: 
     session = choose(qtbot, editor, "smart", "missing")
     assert session.problem == session_refiner.NO_REFINER
     assert "Train the click refiner" in session.banner.text() and "GrabCut" in session.banner.text()
+
+
+def test_a_failed_click_is_said_and_the_next_one_works(qtbot, editor, disc, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    session = choose(qtbot, editor, "smart")
+    doc = editor.document
+    before = doc.mask.copy()
+    works = disc.predict
+    monkeypatch.setattr(disc, "predict", lambda batch: (_ for _ in ()).throw(MemoryError()))
+    press(editor, (200, 20))
+    qtbot.waitUntil(lambda: "could not be computed: out of memory" in session.banner.text())
+    assert np.array_equal(doc.mask, before) and doc.stack.count() == 0
+    monkeypatch.setattr(disc, "predict", works)
+    with qtbot.waitSignal(session.applied, timeout=30_000):
+        press(editor, (200, 30))
+    assert doc.stack.count() == 1
+
+
+def test_a_crop_edited_while_computing_is_not_overwritten(qtbot, editor, disc, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    session = choose(qtbot, editor, "smart")
+    doc = editor.document
+    go, works = threading.Event(), disc.predict
+    monkeypatch.setattr(disc, "predict", lambda batch: (go.wait(30), works(batch))[1])
+    press(editor, (200, 20))
+    doc.mask[15:25, 195:205] = 1  # another edit lands in the crop first (say, an undo)
+    edited = doc.mask.copy()
+    go.set()
+    qtbot.waitUntil(lambda: "The mask changed while the click was computed" in session.banner.text())
+    assert np.array_equal(doc.mask, edited) and doc.stack.count() == 0

@@ -65,6 +65,7 @@ class ClickResult:
     method: str  # what computed it: "refiner" or "grabcut"
     compute_ms: float
     asked: float
+    clicks: int  # how many clicks it used
 
 
 def as_rgb(image: np.ndarray | QImage) -> np.ndarray:
@@ -179,9 +180,9 @@ class ClickEngine(QObject):
         y0, y1, x0, x1 = box
         before = mask[y0:y1, x0:x1]
         ms = (time.perf_counter() - started) * 1000
-        return ClickResult(
-            request.gen, request.document, box, before, after.astype(np.uint8), method, ms, request.asked
-        )
+        after = after.astype(np.uint8)
+        n = len(request.clicks)
+        return ClickResult(request.gen, request.document, box, before, after, method, ms, request.asked, n)
 
 
 def _seed(mask: np.ndarray, prob: np.ndarray | None, box: BBox, dragged: bool) -> np.ndarray | None:

@@ -61,10 +61,15 @@ class ClickSession(QObject):
         self.document: MaskDocument | None = None
         self.refiner_state = "unloaded"  # unloaded, loading, ready, missing
         self.problem = ""  # why there is no refiner, when missing
+        self.folder: Path | None = None  # the refiner's run folder, when ready
         self.last_ms: float | None = None  # click to mask updated, the last click's
         self._waiting: list[_Pending] = []
         self._in_flight = False
         self._gen = 0
+        # Undoing a click's step takes its clicks away too (as interactive segmentation tools do): for each
+        # step, the undo stack's index after it and how many clicks there were before it.
+        self._steps: list[tuple[int, int]] = []
+        self._used = 0  # clicks used by the last step
         self.markers = ClickMarkers()
         canvas.scene().addItem(self.markers)
         self.banner = QLabel(canvas)
@@ -80,13 +85,23 @@ class ClickSession(QObject):
     # -- the image and the tool's life ------------------------------------------------------
     def follow_document(self) -> None:
         if self.canvas.document is not self.document:
+            if self.document is not None:
+                self.document.stack.indexChanged.disconnect(self._undone)
             self.document = self.canvas.document
+            if self.document is not None:
+                self.document.stack.indexChanged.connect(self._undone)
             self._gen += 1  # whatever is computing is for the previous image
             self._waiting.clear()
+            self._steps, self._used = [], 0
             self.set_clicks([])
         active = isinstance(self.canvas.tool, ClickTool)
         if self.banner.isVisible() != (active and bool(self.banner.text())):
             self.banner.setVisible(active and bool(self.banner.text()))
+
+    def _undone(self, index: int) -> None:
+        while self._steps and self._steps[-1][0] > index:
+            self._used = self._steps.pop()[1]
+            self.set_clicks(self.clicks[: self._used])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Hide:
@@ -124,9 +139,9 @@ class ClickSession(QObject):
             self.refiner_state, self.problem = "missing", problem
             self.say(f"Smart click uses GrabCut: {problem}")
         else:
-            first = self.refiner_state != "ready"
-            self.refiner_state, self.problem = "ready", ""
-            if first:
+            new = self.refiner_state != "ready" or folder != self.folder
+            self.refiner_state, self.problem, self.folder = "ready", "", folder
+            if new:
                 self.say(f"Smart click: click refiner {folder.name if folder else ''} ready")
         self._next()
 
@@ -143,6 +158,8 @@ class ClickSession(QObject):
         self.follow_document()
         if click is not None:
             self.set_clicks([*self.clicks, click])
+        if self.refiner_state == "unloaded" and method == "refiner":
+            self.activate()  # the tool was in use when the editor hid (its thread ended): load again
         if compute and (self.clicks or box is not None):
             self._waiting.append(_Pending(len(self.clicks), method, box, asked))
             self._next()
@@ -192,7 +209,9 @@ class ClickSession(QObject):
             doc.begin_edit()
             edit.apply(doc.mask)
             doc.live_change(edit.bbox)
-            doc.push(edit, "Smart click" if result.method == "refiner" else "GrabCut")
+            if doc.push(edit, "Smart click" if result.method == "refiner" else "GrabCut"):
+                self._steps.append((doc.stack.index(), self._used))
+        self._used = max(self._used, result.clicks)
         self.last_ms = (time.perf_counter() - result.asked) * 1000
         words = "click refiner" if result.method == "refiner" else "GrabCut"
         what = f"{int(changed.sum())} px changed" if changed.any() else "no pixel changed"
