@@ -17,7 +17,7 @@ from typing import Any
 from .. import __version__
 from ..core.corrections import corrected_masks
 from ..core.imageio import atomic_write_json, read_json
-from ..core.jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
+from ..core.jobs import CancelToken, InputError, ProgressFn, no_progress
 from ..core.refiner import Refiner, latest_refiner, load_refiner, refiner_runs
 from ..core.refiner_training import RefinerConfig
 from .store import StateStore
@@ -79,7 +79,6 @@ def train_refiner(
     excluded = sorted(k for k, s in statuses.items() if s == "excluded")
     masks = corrected_masks(project, statuses)
     with project_lock(project, "training the click refiner") as lock:
-        progress(Progress("model", 0, 1, "Training the click refiner: loading the images and TensorFlow…"))
         folder = train_core(root, project, config, progress, cancel, masks=masks, exclude=excluded)
         lock.update(f"run {folder.name}")
     record = read_json(folder / "config.json", default={}) or {}
