@@ -5,13 +5,19 @@ canvas viewport of a MaskEditor (offscreen, 1280x800, "fit" zoom); a segment's t
 mouse event to the end of the repaint it causes. The baseline, in the same run, is the same stroke
 re-colouring and repainting the whole overlay per segment (what a naive overlay would do).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_editor.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_editor.py [--photos DIR] [--no-gaps]
 
-The last line is one JSON object (stroke_ms_median, undo_step_bytes_median, ...).
+Then the GUI-thread budget (editor_gaps.py): the longest event-loop gap while painting 200 strokes with
+autosave, switching Next/Previous through 20 full-size photos (``--photos``: a Carvana train_images folder
+with train_masks beside it; synthetic 1918x1280 JPEGs otherwise) and dragging the threshold slider with
+the best preset's post-processing; each beside a baseline doing the same work on the GUI thread.
+
+The last line is one JSON object (stroke_ms_median, undo_step_bytes_median, gui_gap_worst_ms_strokes, ...).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -25,7 +31,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, qInstallMessageHandler
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -95,7 +101,13 @@ def path(y: int, amplitude: int, phase: float) -> list[QPoint]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, help="a folder of Carvana train_images (train_masks beside it)")
+    parser.add_argument("--no-gaps", action="store_true", help="skip the GUI-thread budget")
+    args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    # The offscreen platform warns at each relayout of the status row; nothing to do with the measure.
+    qInstallMessageHandler(lambda kind, ctx, text: None if "propagateSizeHints" in text else print(text))
     with tempfile.TemporaryDirectory() as tmp:
         item = write_data(Path(tmp))
         editor = MaskEditor(Path(tmp), [item], 0)
@@ -170,6 +182,20 @@ def main() -> int:
         "brush_size": BRUSH,
         "image": f"{W}x{H}",
     }
+    if not args.no_gaps:
+        from editor_gaps import measure
+
+        with tempfile.TemporaryDirectory() as tmp:
+            gaps = measure(app, Path(tmp), args.photos)
+        head = ("worst", "median", "p95", "base worst", "base med", "base p95")
+        print(f"\n{'GUI-thread gap, ms (5 ms heartbeat)':38s} " + " ".join(f"{h:>10s}" for h in head))
+        for name in ("strokes", "switch", "threshold"):
+            values = [
+                gaps[f"{base}gui_gap_{k}_ms_{name}"] for base in ("", "baseline_") for k in ("worst", "median", "p95")
+            ]
+            print(f"{name:38s} " + " ".join(f"{v:10.1f}" for v in values))
+        print(f"switches shown at once (prefetched): {gaps['switches_shown_at_once']} / {gaps['switches']}")
+        result.update(gaps, photos=str(args.photos) if args.photos else "synthetic 1918x1280 JPEG")
     print(json.dumps(result))
     return 0
 

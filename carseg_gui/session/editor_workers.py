@@ -77,9 +77,16 @@ class Loader:
                 result = exc
             with self._cond:
                 self._running = None
-            self.deliver(key, result)
+                if self._closed:
+                    return  # nobody is listening any more
+            try:
+                self.deliver(key, result)
+            except RuntimeError:  # the receiver went away while this task ran (a closed window)
+                return
 
-    def close(self, timeout: float = 30.0) -> None:
+    def close(self, timeout: float = 2.0) -> None:
+        """Drop what waits and stop the thread; a task running (a model's first load can take seconds) is not
+        waited for longer than ``timeout``: it ends on its own and delivers nothing."""
         with self._cond:
             self._closed = True
             self._pending = []
