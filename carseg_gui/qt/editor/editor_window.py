@@ -300,6 +300,7 @@ class MaskEditor(QWidget):
             widget.setEnabled(not self.loading)
         self.act_prev.setEnabled(self.index > 0)
         self.act_next.setEnabled(self.index < len(self.items) - 1)
+        self.status_row.zoom.setText(f"{self.canvas.zoom() * 100:.0f}%" if doc is not None else "")
         self.set_mode(self.panel.mode.currentData())
         self.panel.show_status(self._status)
         key = self.current_key or ""
@@ -314,8 +315,10 @@ class MaskEditor(QWidget):
             text, colour = f"Not saved: {error}", "#b91c1c"
         elif self.document is not None and self.document.dirty:
             text, colour = "● Unsaved changes", "#b45309"
-        else:
+        elif self.document is not None:
             text, colour = "✓ Saved", "#15803d"
+        else:  # loading, or an image that cannot be shown: nothing to be saved or not
+            text, colour = "", "#15803d"
         self.status_row.show_saved(text, colour)
 
     def _show_dice(self) -> None:

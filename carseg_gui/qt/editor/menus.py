@@ -31,6 +31,8 @@ def make_actions(editor: MaskEditor) -> None:
     editor.act_next = a("Next ▶", lambda: editor.set_index(editor.index + 1), ["Right", "PgDown"])
     editor.act_undo = a("Undo", editor.undo, [QKeySequence.StandardKey.Undo])
     editor.act_redo = a("Redo", editor.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+    editor.act_undo.setEnabled(False)  # until a document with something to undo is shown
+    editor.act_redo.setEnabled(False)
     editor.group.canUndoChanged.connect(editor.act_undo.setEnabled)
     editor.group.canRedoChanged.connect(editor.act_redo.setEnabled)
     # What would be undone goes in the tooltip: a changing button text would shift the toolbar.
