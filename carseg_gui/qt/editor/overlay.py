@@ -94,6 +94,8 @@ class OverlayItem(QGraphicsItem):
     def set_style(self, mode: str, outline: bool) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown overlay mode {mode!r}")
+        if (mode, outline) == (self.mode, self.outline):
+            return  # a full re-colour is ~10 ms at 1918x1280: not for nothing, at every image switch
         self.mode, self.outline = mode, outline
         self._lut = lookup_table(mode, outline)
         self.refresh(None)
@@ -117,7 +119,10 @@ class OverlayItem(QGraphicsItem):
             code |= self._pred[y0:y1, x0:x1] << 1
         if self.outline:
             code |= self._outline(mask, (y0, y1, x0, x1)) << 2
-        self._buf[y0:y1, x0:x1] = self._lut[code]
+        if bbox is None:  # the whole buffer: np.take writing in place is ~2x faster than a fancy-index copy
+            np.take(self._lut, code, out=self._buf, mode="clip")  # codes are 0..7
+        else:
+            self._buf[y0:y1, x0:x1] = self._lut[code]
         self.update(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     @staticmethod
