@@ -149,7 +149,8 @@ class ClickEngine(QObject):
             self.loaded.emit(latest.folder, latest.problem or "no click refiner")
             return
         size = latest.refiner.input_size
-        latest.refiner.predict(np.zeros((1, size, size, 6), np.float32))  # traces the graph now, not at a click
+        for _ in range(2):  # the first call traces the graph, the second sets up its kernels: not at a click
+            latest.refiner.predict(np.zeros((1, size, size, 6), np.float32))
         if stamp:
             with _REFINERS_LOCK:
                 _REFINERS[stamp] = latest.refiner
