@@ -9,6 +9,7 @@ on the sample; another a damaged one, which must be named and replaced by GrabCu
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from carseg_gui.core.clicks import crop_box, crop_side
 from carseg_gui.qt.editor import EditorItem, MaskEditor
+from carseg_gui.qt.editor.click_engine import THREAD_NAME
 from carseg_gui.qt.editor.click_tools import ClickSession
 from carseg_gui.session import refiner as session_refiner
 from tests.datasets import car_pair
@@ -75,6 +77,12 @@ def open_editor(qtbot: Any, project: Path, items: list[EditorItem]) -> MaskEdito
     return editor
 
 
+def no_click_thread(qtbot: Any, session: ClickSession) -> None:
+    """Closing the editor ends the click thread (without the GUI thread waiting for it)."""
+    assert not session.engine.running
+    qtbot.waitUntil(lambda: not any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()))
+
+
 def session_of(editor: MaskEditor) -> ClickSession:
     return editor.tools["smart"].session  # type: ignore[attr-defined, no-any-return]
 
@@ -121,7 +129,7 @@ def editor(qtbot: Any, tmp_path: Path) -> Iterator[MaskEditor]:
     ed = open_editor(qtbot, tmp_path / "project", write_items(tmp_path / "data"))
     yield ed
     ed.close()
-    assert not session_of(ed).engine.running  # closing the editor ends the click thread
+    no_click_thread(qtbot, session_of(ed))
 
 
 def test_a_positive_click_in_a_missing_part_grows_the_mask_only_inside_its_crop(qtbot, editor, disc) -> None:  # type: ignore[no-untyped-def]
@@ -236,7 +244,7 @@ def test_a_damaged_or_older_refiner_is_named_and_clicks_use_grabcut(qtbot, tmp_p
     editor.set_tool("brush")
     assert not session.banner.isVisible()  # the line belongs to the click tools
     editor.close()
-    assert not session.engine.running
+    no_click_thread(qtbot, session)
 
 
 def test_without_a_refiner_the_tool_says_how_to_get_one(qtbot, editor) -> None:  # type: ignore[no-untyped-def]
@@ -261,8 +269,6 @@ def test_a_failed_click_is_said_and_the_next_one_works(qtbot, editor, disc, monk
 
 
 def test_a_crop_edited_while_computing_is_not_overwritten(qtbot, editor, disc, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import threading
-
     session = choose(qtbot, editor, "smart")
     doc = editor.document
     go, works = threading.Event(), disc.predict

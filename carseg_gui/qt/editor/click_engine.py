@@ -33,6 +33,7 @@ log = logging.getLogger("carseg_gui")
 
 _REFINERS: dict[tuple[str, int], Any] = {}  # (run folder, model.keras mtime_ns) -> core.refiner.Refiner
 _REFINERS_LOCK = threading.Lock()
+THREAD_NAME = "click-refiner"
 
 
 @dataclass(frozen=True)
@@ -94,25 +95,28 @@ class ClickEngine(QObject):
 
     @property
     def running(self) -> bool:
+        """A thread serves this engine's requests (one told to stop may still finish its last request)."""
         return self._thread is not None and self._thread.is_alive()
 
     def submit(self, request: LoadRequest | ClickRequest) -> None:
         if not self.running:
-            self._thread = threading.Thread(target=self._serve, name="click-refiner", daemon=True)
+            self._requests = queue.Queue()  # each thread its own queue: a stopping one never takes a new request
+            self._thread = threading.Thread(target=self._serve, args=(self._requests,), name=THREAD_NAME, daemon=True)
             self._thread.start()
         self._requests.put(request)
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        """End the thread after the request it is serving; True when it has ended."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Tell the thread to end after the request it is serving. Without ``timeout`` it does not wait (the GUI
+        thread must not: a refiner may be loading for seconds); True when the thread has ended."""
         thread, self._thread = self._thread, None
         if thread is None:
             return True
         self._requests.put(None)
-        thread.join(timeout)
+        if timeout is not None:
+            thread.join(timeout)
         return not thread.is_alive()
 
-    def _serve(self) -> None:
-        requests = self._requests
+    def _serve(self, requests: queue.Queue[LoadRequest | ClickRequest | None]) -> None:
         while True:
             request = requests.get()
             if request is None:
