@@ -208,6 +208,8 @@ def test_grabcut_box_changes_only_the_box(qtbot, editor) -> None:  # type: ignor
     box = (int(xs.min()) - 10, int(ys.min()) - 10, int(xs.max()) + 10, int(ys.max()) + 10)
     session = session_of(editor)
     editor.set_tool("grabcut")
+    qtbot.waitUntil(lambda: session.banner.isVisible() and "GrabCut: drag a box" in session.banner.text())
+    assert session.refiner_state == "unloaded"  # GrabCut loads no refiner (nor TensorFlow)
     with qtbot.waitSignal(session.applied, timeout=60_000) as applied:
         drag(editor, box[:2], box[2:])
     y0, y1, x0, x1 = applied.args[0].box

@@ -62,6 +62,7 @@ class ClickSession(QObject):
         self.refiner_state = "unloaded"  # unloaded, loading, ready, missing
         self.problem = ""  # why there is no refiner, when missing
         self.folder: Path | None = None  # the refiner's run folder, when ready
+        self.chosen: ClickTool | None = None  # the click tool the canvas has, once it has heard of it
         self.last_ms: float | None = None  # click to mask updated, the last click's
         self._waiting: list[_Pending] = []
         self._in_flight = False
@@ -111,13 +112,18 @@ class ClickSession(QObject):
             self._in_flight, self._waiting = False, []
         return False
 
-    def activate(self) -> None:
-        """The tool was chosen: load the refiner (again, in case one was trained since) off the GUI thread."""
+    def activate(self, load: bool = True) -> None:
+        """A click tool was chosen: for the smart click, load the refiner (again, in case one was trained
+        since) off the GUI thread; GrabCut needs none."""
         project = project_of(self.canvas)
-        if project is not None and self.refiner_state != "loading":
+        if not load:
+            self.say("GrabCut: drag a box around what to cut out, or click: left = car, right = not car")
+        elif project is not None and self.refiner_state != "loading":
             if self.refiner_state in ("unloaded", "missing"):
                 self.refiner_state = "loading"
                 self.say("Smart click: loading the click refiner…")
+            elif self.folder is not None:
+                self.say(f"Smart click: click refiner {self.folder.name} ready")
             self.engine.submit(LoadRequest(project))
         elif project is None and self.refiner_state == "unloaded":
             self._loaded(None, "the editor has no project folder to look for a click refiner in")
@@ -261,8 +267,9 @@ class ClickTool(Tool):
         return False
 
     def _chosen(self) -> None:
-        if self.canvas.tool is self:
-            self.session.activate()
+        if self.canvas.tool is self and self.session.chosen is not self:  # once per choice, however often read
+            self.session.chosen = self
+            self.session.activate(load=self.method == "refiner")
 
     @staticmethod
     def click_at(pos: Point, button: Qt.MouseButton, shape: tuple[int, int]) -> Click | None:
@@ -280,6 +287,7 @@ class ClickTool(Tool):
     def cancel(self) -> None:
         """Another tool is chosen: the line over the image belongs to the click tools."""
         self.session.banner.hide()
+        self.session.chosen = None
 
     def key(self, key: int) -> bool:
         if key == Qt.Key.Key_Backspace:
