@@ -37,6 +37,7 @@ CANCELLED = {
     "train": cancelled_text(None),
     "export": "Export cancelled; no half-written file was left, the complete ones stay in the folder",
     "review": "Scoring the review queue cancelled",
+    "confidence": "Scoring how sure the model is cancelled; the viewer keeps the dataset order",
 }
 
 
@@ -50,6 +51,7 @@ class Controller(QObject):
     compared = Signal(object, object)  # RunInfo, {dice_before, dice_after, before_run, images}
     jobEnded = Signal(str, str)  # name, outcome: succeeded, failed, cancelled
     notes = Signal(str, object)  # name, [what the user must know: images left out, a damaged cache rebuilt]
+    confidenceScored = Signal(str, object, object)  # run id, {key: confidence}, keys least confident first
 
     def __init__(self, fallback_projects: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -89,7 +91,8 @@ class Controller(QObject):
             return False
         return self.runner.start("preprocess", actions.prepare, st.root, st.project, int(size or st.size))
 
-    def train(self, config: Any) -> bool:
+    def train(self, config: Any, new_split: bool = False) -> bool:
+        """``new_split``: draw the validation cars again (else the project's recorded ones are kept)."""
         st = self.state
         if st.why_not("train") or st.root is None or st.project is None:
             return False
@@ -97,7 +100,9 @@ class Controller(QObject):
 
         st.update_project_state(train_config=asdict(config))
         previous = st.active().id if st.active() else None
-        return self.runner.start("train", actions.train, st.root, st.project, config, previous=previous, uses_tf=True)
+        return self.runner.start(
+            "train", actions.train, st.root, st.project, config, previous=previous, new_split=new_split, uses_tf=True
+        )
 
     def review(self) -> bool:
         """Dice of every labelled image against the active run's prediction (the review queue)."""
@@ -108,16 +113,32 @@ class Controller(QObject):
         self.status.emit(f"Scoring every labelled image against run {run.id} for the review queue…")
         return self.runner.start("review", actions.review, st.root, st.project, run.id, uses_tf=True)
 
-    def export(self, out: Path, which: str, fmt: str, threshold: float, overwrite: bool) -> bool:
+    def export(
+        self, out: Path, which: str, fmt: str, threshold: float, overwrite: bool, predictions_only: bool = False,
+        feather: int = 0, background: tuple[int, int, int] | None = None,
+    ) -> bool:  # fmt: skip
+        """``predictions_only``: the run's predictions for every image (no person's masks); ``feather`` (px)
+        and ``background`` (RGB, None: transparent) shape the cut-out format."""
         st = self.state
         run = st.active()
         if st.why_not("export") or run is None or st.root is None or st.project is None:
             return False
-        st.update_project_state(export={"out": str(out), "set": which, "format": fmt, "threshold": threshold})
+        st.update_project_state(export={"out": str(out), "set": which, "format": fmt, "threshold": threshold,
+                                        "predictions_only": predictions_only})  # fmt: skip
         return self.runner.start(
             "export", annotate.export, st.root, st.project, Path(out), run.id, which, fmt, None, threshold, overwrite,
-            uses_tf=True,
+            predictions_only=predictions_only, feather=feather, background=background, uses_tf=True,
         )  # fmt: skip
+
+    def score_confidence(self) -> bool:
+        """How sure the active run is of each image without a mask (session.annotate.queue: cached in the
+        run's folder per dataset fingerprint), for the viewer's "Least confident first"."""
+        st = self.state
+        run = st.active()
+        if st.why_not("confidence") or run is None or st.root is None or st.project is None:
+            return False
+        self.status.emit(f"Scoring how sure run {run.id} is of each image without a mask…")
+        return self.runner.start("confidence", annotate.queue, st.root, st.project, "unlabelled", uses_tf=True)
 
     def cancel(self) -> None:
         if self.runner.busy:
@@ -197,9 +218,15 @@ class Controller(QObject):
             run_id, scores = result
             self.status.emit(f"Review queue ready: {len(scores)} images scored against run {run_id}")
             self.reviewed.emit(run_id, scores)
+        elif name == "confidence":
+            items = result["items"]
+            scores = {i["key"]: i["score"] for i in items if i["score"] is not None}
+            self.status.emit(f"Least confident first: {len(items)} images without a mask scored by run {result['run']}")
+            self.confidenceScored.emit(result["run"], scores, [i["key"] for i in items])
         elif name == "export":
             summary: ExportSummary = result
-            what = f"{summary.rle}" if summary.rle else f"{len(summary.written)} masks in {summary.out}"
+            n = summary.images or len(summary.written)  # a COCO file holds every mask
+            what = f"{summary.rle}" if summary.rle else f"{n} mask{'' if n == 1 else 's'} in {summary.out}"
             self.status.emit(f"Exported {what}")
             self.exported.emit(summary)
         self._end(name, outcome)

@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel(self.controller)
         self.viewer_panel = ViewerPanel(self.controller)
         self.viewer_panel.openImage.connect(self.open_image)
+        self.viewer_panel.decisionsChanged.connect(self.dataset_panel.show_counts)  # "N labelled (M by you)"
         self.export_panel = ExportPanel(self.controller, lambda title, question: self.ask(title, question))
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from ..core.jobs import Progress
+from ..session.rules import job_label
 
 
 def duration(seconds: float | None) -> str:
@@ -66,6 +67,11 @@ def status_line(name: str, p: Progress) -> str:
         return p.message or "Opening the dataset…"
     if p.stage == "sample":
         return f"Generating the sample: {p.done}/{p.total} images"
+    if p.stage == "preprocess" and name != "preprocess" and p.total and p.done >= p.total:
+        # The cache is ready; loading TensorFlow and the model take seconds: not a stale "72/72".
+        return f"{job_label(name)}: cache up to date ({p.total} images), loading the model…"
+    if p.stage == "confidence":
+        return f"Scoring how sure the model is: {p.done}/{p.total} images without a mask"
     if p.stage == "preprocess":
         rate = p.info.get("rate")
         extra = f" · {rate:.0f} images/s" if rate else ""

@@ -133,7 +133,9 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
 
     # again: the user is asked before replacing; "no" starts nothing
     window.ask = lambda *_: False
-    assert panel.start() is False and not window.controller.runner.busy
+    assert panel.start() is True  # the folder is listed off the GUI thread, then the question comes
+    qtbot.waitUntil(lambda: panel.summary.text() == "Not exported: the existing files were kept.")
+    assert not window.controller.runner.busy
 
     # GIF masks of the train set, and the RLE CSV
     panel.set_box.setCurrentIndex(panel.set_box.findData("train"))

@@ -29,8 +29,11 @@ def test_the_summary_names_the_set_in_plain_words(tmp_path: Path) -> None:
     out = tmp_path / "out"
     files = [out / f"{i}.png" for i in range(72)]
     assert (
-        exported_text(ExportSummary(out, files, set="all", run="r1"))
-        == f"Wrote 72 masks of all the images to {out} (run r1)."
+        exported_text(ExportSummary(out, files, set="all", run="r1", by_person=3, images=72))
+        == f"Wrote 72 masks of all the images to {out} (run r1): 3 by you, 69 predictions; manifest.csv beside them."
+    )
+    assert "all predictions (your corrections ignored)" in exported_text(
+        ExportSummary(out, files, set="all", run="r1", images=72), predictions_only=True
     )
     assert exported_text(ExportSummary(out, files[:1], set="test", run="r1")).startswith(
         "Wrote 1 mask of the test images"

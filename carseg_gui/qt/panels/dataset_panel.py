@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ...core.dataset import Dataset
 from ...core.jobs import Progress
 from ...core.project import default_project
+from ...session.annotate import counts
 from ..controller import Controller
 from ..progress import Rate, duration
 
@@ -150,6 +151,8 @@ class DatasetPanel(QWidget):
         st.bind(self.cancel_button, "cancel:open,sample,preprocess", "Stop preprocessing; the previous cache stays")
         st.projectChanged.connect(self.show_dataset)
         st.cachesChanged.connect(self.show_cache)
+        st.cachesChanged.connect(self.show_counts)
+        st.activeRunChanged.connect(self.show_counts)  # the viewer's cache is the active run's size
         st.changed.connect(self._update_size_note)
         controller.runner.progress.connect(self._progress)
         controller.runner.started.connect(self._started)
@@ -172,9 +175,8 @@ class DatasetPanel(QWidget):
         self.bar.setFormat("")
         self.bar.setValue(0)
         self.rate_label.setText(" ")
-        self.labelled.setText(f"{len(ds.labelled)} images with a mask")
-        self.unlabelled.setText(f"{len(ds.unlabelled)} images (test)")
         self.show_cache()
+        self.show_counts()
 
     def show_cache(self) -> None:
         st, ds = self.state, self.state.dataset
@@ -202,6 +204,25 @@ class DatasetPanel(QWidget):
             none.setDisabled(True)
             items.append(none)
         self.problems.addTopLevelItems(items)
+
+    def show_counts(self) -> None:
+        """ "N labelled (M by you)": the dataset's masks and the ones a person corrected or approved (the
+        editor saved one, or set a status: the window calls this), from the cache training reads."""
+        st, ds = self.state, self.state.dataset
+        if ds is None:
+            return
+        cache = st.view_cache() or st.caches.get(st.size)
+        if cache is None or st.project is None:  # no cache yet: what the folders hold
+            self.labelled.setText(f"{len(ds.labelled)} images with a mask")
+            self.unlabelled.setText(f"{len(ds.unlabelled)} images without a mask")
+            return
+        c = counts(cache, Path(st.project))
+        by_you = f" ({c.by_you} by you)" if c.by_you else ""
+        self.labelled.setText(f"{c.labelled} labelled{by_you}")
+        self.labelled.setToolTip("Images training can use: the dataset's own masks and the ones you corrected or "
+                                 "approved in the editor (an approved draft counts as a mask)")  # fmt: skip
+        self.unlabelled.setText(f"{c.unlabelled} without a mask")
+        self.unlabelled.setToolTip("Export writes the active run's prediction for these")
 
     def _update_size_note(self) -> None:
         s = self.state.size

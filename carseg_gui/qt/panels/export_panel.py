@@ -1,4 +1,6 @@
-"""Export panel: predicted masks of a set, at each image's original size, as PNG, GIF or RLE CSV."""
+"""Export panel: the masks of a set at each image's original size (yours where you corrected or approved
+one, else the active run's prediction), as PNG, GIF, YOLO polygons, cut-outs, COCO or Carvana's RLE CSV,
+with manifest.csv beside them saying where each mask came from."""
 
 from __future__ import annotations
 
@@ -22,25 +24,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.export import ExportSummary, mask_name
+from ...core.export import COCO_NAME, ExportSummary, export_names
 from ...core.jobs import Progress
 from ...core.presets import describe_changes
 from ...core.project import RunInfo
-from ...session.actions import SUBMISSION_NAME, existing_outputs
+from ...session.actions import SUBMISSION_NAME
 from ..controller import Controller
 from ..progress import Rate, duration
 from .choices import choice_box
+from .export_options import FORMATS, CutoutOptions, ExistingCheck, exported_text, predictions_box, words
 
-SETS = [("test", "Test images (unlabelled)"), ("train", "Train images (labelled)"), ("all", "All images")]
-SET_WORDS = {"test": "test images", "train": "labelled images", "all": "images"}  # "72 masks of the test images"
-FORMATS = [
-    ("png", "PNG masks, 0/255 (<name>.png)"),
-    ("gif", "GIF masks like Carvana's (<name>_mask.gif)"),
-    ("rle", f"RLE CSV, Carvana's submission format ({SUBMISSION_NAME})"),
-]
+__all__ = ["ExportPanel", "describe_model", "exported_text", "words"]
+# The dataset's own sets: a test image you annotated stays a test image (and gets your mask).
+SETS = [("test", "Test images (no mask in the dataset)"), ("train", "Train images (the dataset's masks)"),
+        ("all", "All images")]  # fmt: skip
 NOTHING_YET = (
-    "Nothing exported yet. PNG and GIF write one mask per image, named after it, at the image's own size; "
-    "the RLE CSV is one file in Carvana's submission format. Files are written whole (temp file, then "
+    "Nothing exported yet. Each image gets your mask where you corrected or approved one, else the run's "
+    "prediction, at the image's own size; manifest.csv says which. Files are written whole (temp file, then "
     "rename), so a cancelled export leaves no half-written file."
 )
 
@@ -68,6 +68,8 @@ class ExportPanel(QWidget):
         self.threshold.setValue(0.5)
         self.threshold.setMaximumWidth(90)
         self.threshold.setToolTip("A pixel is car when the model's probability is above this value")
+        self.predictions_only = predictions_box()
+        self.cutout = CutoutOptions()
         self.overwrite = QCheckBox("Replace existing files without asking")
         self.overwrite.setToolTip("Unchecked: you are asked before any existing file is replaced")
         self.run_label = QLabel("–")
@@ -78,11 +80,14 @@ class ExportPanel(QWidget):
         form.addRow("Folder:", row)
         form.addRow("Images:", self.set_box)
         form.addRow("Format:", self.format_box)
+        form.addRow("Cut-out:", self.cutout)
         form.addRow("Threshold:", self.threshold)
+        form.addRow("Masks:", self.predictions_only)
         form.addRow("Existing files:", self.overwrite)
         form.addRow("Model:", self.run_label)
         form.addRow("Will write:", self.plan)
-        settings = QGroupBox("Export predicted masks (at each image's original size)")
+        self.form = form
+        settings = QGroupBox("Export masks (at each image's original size)")
         settings.setLayout(form)
 
         self.export_button = QPushButton("Export")
@@ -118,13 +123,17 @@ class ExportPanel(QWidget):
         layout.addWidget(result)
         layout.addStretch(1)
         self.last: ExportSummary | None = None
+        self.check = ExistingCheck(self)  # the files an export would replace, listed off the GUI thread
+        self.check.done.connect(self._checked)
+        self._pending: tuple | None = None  # (request number, export arguments) while the check runs
 
         self.state.bind(self.export_button, "export", "Predict the chosen images with the active run and write "
                         "their masks (Ctrl+E)")  # fmt: skip
         self.state.bind(self.cancel_button, "cancel:export", "Stop the export; files already written stay")
         self.state.projectChanged.connect(self._restore)
         self.state.cachesChanged.connect(self._show_plan)
-        for signal in (self.set_box.currentIndexChanged, self.format_box.currentIndexChanged, self.folder.textChanged):
+        for signal in (self.set_box.currentIndexChanged, self.format_box.currentIndexChanged, self.folder.textChanged,
+                       self.predictions_only.toggled):  # fmt: skip
             signal.connect(self._show_plan)
         self.state.activeRunChanged.connect(self._show_run)
         self.state.runsChanged.connect(self._show_run)
@@ -146,15 +155,34 @@ class ExportPanel(QWidget):
         if cache is not None and not cache.rows_for_set(which):
             self._show_plan()  # says there is nothing in that set
             return False
-        overwrite = self.overwrite.isChecked()
-        if not overwrite:
-            existing = existing_outputs(self.state.caches.get(self.state.view_size()), out, which, fmt)
-            if existing:
-                question = f"{len(existing)} file(s) in {out} will be replaced, e.g. {existing[0].name}. Replace them?"
-                if not self.ask("Replace existing files?", question):
-                    return False
-                overwrite = True
-        return self.controller.export(out, which, fmt, self.threshold.value(), overwrite)
+        options = {"predictions_only": self.predictions_only.isChecked()}
+        if fmt == "cutout":
+            options.update(feather=self.cutout.feather.value(), background=self.cutout.colour())
+        args = (out, which, fmt, self.threshold.value())
+        if self.overwrite.isChecked():
+            return self.controller.export(*args, True, **options)
+        if self.state.why_not("export"):
+            return False
+        self._pending = (self.check.start(cache, out, which, fmt), args, options)
+        self.summary.setText(f"Looking for files in {out} that the export would replace…")
+        return True
+
+    def _checked(self, gen: int, found: object) -> None:
+        if self._pending is None or self._pending[0] != gen:
+            return  # an older check, or the dataset changed meanwhile
+        _, args, options = self._pending
+        self._pending = None
+        if isinstance(found, str):
+            self.summary.setText(f"Not exported: {found}")
+            return
+        existing: list[Path] = found  # type: ignore[assignment]
+        if existing:
+            question = f"{len(existing)} file(s) in {args[0]} will be replaced, e.g. {existing[0].name}. Replace them?"
+            if not self.ask("Replace existing files?", question):
+                self.summary.setText("Not exported: the existing files were kept.")
+                return
+        if not self.controller.export(*args, bool(existing), **options):
+            self.summary.setText(f"Not exported: {self.state.why_not('export') or 'another job is running'}")
 
     def _browse(self) -> None:
         start = self.folder.text() or (str(self.state.root.parent) if self.state.root else "")
@@ -169,6 +197,8 @@ class ExportPanel(QWidget):
         self.set_box.setCurrentIndex(max(0, self.set_box.findData(saved.get("set") or self._default_set())))
         self.format_box.setCurrentIndex(max(0, self.format_box.findData(saved.get("format", "png"))))
         self.threshold.setValue(float(saved.get("threshold", 0.5)))
+        self.predictions_only.setChecked(bool(saved.get("predictions_only", False)))
+        self._pending = None
         self.summary.setText(NOTHING_YET)
         self.open_button.setVisible(False)
         self.last = None
@@ -202,13 +232,17 @@ class ExportPanel(QWidget):
         sizes = {tuple(cache.rows[r]["orig"]) for r in rows[:2000]}
         size = f"{next(iter(sizes))[1]}×{next(iter(sizes))[0]}" if len(sizes) == 1 else "each image's own size"
         folder = Path(self.folder.text().strip() or "…").name
-        if fmt == "rle":
-            self.plan.setText(f"1 file, {folder}/{SUBMISSION_NAME}: {len(rows)} lines, masks at {size}")
-        else:
-            example = mask_name(cache.rows[rows[0]]["image"], fmt) if rows else "–"
-            self.plan.setText(f"{len(rows)} files in {folder}/ (e.g. {example}), {size}, pixels 0 or 255"
-                              if fmt == "png" else f"{len(rows)} files in {folder}/ (e.g. {example}), {size}, "
-                              "palette indices 0/1")  # fmt: skip
+        self.form.setRowVisible(self.cutout, fmt == "cutout")
+        whose = "the run's predictions" if self.predictions_only.isChecked() else "your masks, else predictions"
+        if fmt in ("rle", "coco"):
+            name = SUBMISSION_NAME if fmt == "rle" else COCO_NAME
+            self.plan.setText(f"1 file, {folder}/{name}: {len(rows)} masks at {size} ({whose}), and manifest.csv")
+            return
+        example = export_names(cache, rows[:1], fmt)[rows[0]][0]
+        pixels = {"png": "pixels 0 or 255", "gif": "palette indices 0/1", "yolo": "polygons in 0–1 coordinates",
+                  "cutout": "RGBA" if self.cutout.colour() is None else "on a plain colour"}[fmt]  # fmt: skip
+        self.plan.setText(f"{len(rows)} files in {folder}/ (e.g. {example}), {size}, {pixels} ({whose}), "
+                          "and manifest.csv")  # fmt: skip
 
     def _started(self, name: str) -> None:
         if name == "export":
@@ -220,8 +254,11 @@ class ExportPanel(QWidget):
     def _progress(self, name: str, p: Progress) -> None:
         if name != "export":
             return
+        if p.stage == "preprocess" and p.total and p.done >= p.total:  # not a stale "72/72" while TF loads
+            self.rate_label.setText(f"Cache up to date ({p.total} images); loading the model…")
+            return
         if p.stage == "preprocess":
-            self.rate_label.setText(f"Bringing the cache up to date: {p.done}/{p.total}")
+            self.rate_label.setText(f"Bringing the cache up to date: {p.done}/{p.total} images")
             return
         self.bar.setFormat("%v / %m images")
         self.bar.setMaximum(max(p.total, 1))
@@ -232,10 +269,7 @@ class ExportPanel(QWidget):
 
     def _exported(self, summary: ExportSummary) -> None:
         self.last = summary
-        if summary.rle:
-            self.summary.setText(f"Wrote {summary.rle} (the {words(summary.set)}, run {summary.run}).")
-        else:
-            self.summary.setText(exported_text(summary))
+        self.summary.setText(exported_text(summary, self.predictions_only.isChecked()))
         self.open_button.setVisible(True)
         self.rate_label.setText("Done")
 
@@ -256,15 +290,3 @@ def describe_model(run: RunInfo) -> str:
     steps = [words for key, words in describe_changes(c) if key in ("tta", "keep_largest", "fill_holes")]
     preset = f"{c['preset']} preset, " if c.get("preset") else ""
     return f"run {run.id} ({preset}{c.get('size')} px; {', '.join(steps) if steps else 'threshold only'})"
-
-
-def words(which: str) -> str:
-    return SET_WORDS.get(which, f"{which} images")
-
-
-def exported_text(summary: ExportSummary) -> str:
-    """ "Wrote 72 masks of all the images to OUT (run R)." for a folder of mask files."""
-    n, which = len(summary.written), summary.set
-    of = "all the images" if which == "all" else f"the {words(which)}"
-    mask = "mask" if n == 1 else "masks"
-    return f"Wrote {n} {mask} of {of} to {summary.out} (run {summary.run})."

@@ -32,36 +32,9 @@ from ..progress import TrainingClock, duration
 from .curves import CurvesView
 from .run_words import cancelled_text, comparison_word, describe_run, score_words
 from .runs_list import RunsList
+from .training_controls import FIELD_WORDS, SETTINGS, TrainingControls
 
-# (field, label, minimum, maximum, step, suffix, tooltip)
 CPU_BATCHES = 3  # batches timed before the CPU note gives the time per epoch
-SETTINGS = [
-    ("epochs", "Epochs", 1, 1000, 1, "", "The most passes over the training images. Early stopping usually "
-     "ends the run sooner."),
-    ("patience", "Patience", 0, 100, 1, " epochs", "Stop when the validation loss has not improved for this "
-     "many epochs; the best model is kept."),
-    ("val_split", "Validation", 0, 50, 5, " %", "Share of the labelled images held out to measure the model. "
-     "All views of one car go to the same side, so the score is honest."),
-    ("size", "Image size", 16, 1024, 16, " px", "Images and masks are resized to size × size for training "
-     "(a multiple of 16 for the recipe's 4-level U-Net, of 32 for best's 5 levels). Larger is sharper and "
-     "slower."),
-    ("batch_size", "Batch size", 1, 512, 1, "", "Images per training step. Lower it if memory runs out."),
-    ("filters", "Base filters", 4, 128, 4, "", "Width of the U-Net's first level (doubling at each level: "
-     "4 for the recipe, 5 for best). More filters: a bigger, slower model."),
-    ("seed", "Seed", 0, 2**31 - 1, 1, "", "Random seed of the split, the shuffling and the initial weights: "
-     "the same seed gives the same run."),
-]  # fmt: skip
-
-
-# The training settings as this panel's labels name them (ConfigError names TrainConfig's field).
-FIELD_WORDS = {
-    "size": "image size",
-    "batch_size": "batch size",
-    "val_split": "validation split",
-    "learning_rate": "learning rate",
-    "init_from": "the warm-start run",
-    "precision": "mixed precision",
-}
 
 
 class TrainingPanel(QWidget):
@@ -126,6 +99,8 @@ class TrainingPanel(QWidget):
             "used, warm or not."
         )
         box.addWidget(self.warm)
+        self.controls = TrainingControls(controller, self.config)  # the kept split, the click refiner
+        box.addWidget(self.controls)
         box.addWidget(defaults)
         box.addWidget(self.problem)
         box.addStretch(1)
