@@ -95,18 +95,30 @@ def test_while_loading_the_editor_says_so_and_takes_no_input(qtbot, tmp_path: Pa
     editor.close()
 
 
-def test_a_stroke_waits_for_the_previous_one_to_be_on_disk(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_saved_only_once_on_disk_and_a_stroke_waits_for_the_previous_write(qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    gate, calls = threading.Event(), []
+    original = editor_workers.save_correction
+
+    def slow_disk(project, key, mask):  # type: ignore[no-untyped-def]
+        calls.append(mask.copy())
+        gate.wait(30)
+        return original(project, key, mask)
+
+    monkeypatch.setattr(editor_workers, "save_correction", slow_disk)
     project = tmp_path / "project"
     project.mkdir()
     editor = open_editor(qtbot, project, write_items(tmp_path / "data", n=1))
-    key = editor.current_key
+    key, doc = editor.current_key, editor.document
     drag(editor, [(30, 30), (200, 60)])
-    first = editor.document.mask.copy()
-    assert "Unsaved" in editor.status_row.saved.text()
-    # The next stroke's press comes before the 300 ms: the first stroke is written before it paints.
+    first = doc.mask.copy()
+    qtbot.waitUntil(lambda: len(calls) == 1)  # the stroke went to the saver as it ended ...
+    assert "Unsaved" in editor.status_row.saved.text() and not correction_path(project, key).exists()
+    # ... and the next stroke's press waits for it: by the time that stroke paints, stroke 1 is on disk.
+    on_disk_at_press: list[np.ndarray] = []
+    doc.aboutToEdit.connect(lambda: on_disk_at_press.append(read_mask(correction_path(project, key)) > 0))
+    threading.Timer(0.3, gate.set).start()  # the disk answers while the GUI thread waits
     drag(editor, [(30, 200), (200, 260)])
-    saved = (read_mask(correction_path(project, key)) > 0).astype(np.uint8)
-    assert np.array_equal(saved, first) and not np.array_equal(saved, editor.document.mask)
+    assert np.array_equal(on_disk_at_press[0], first > 0)
     qtbot.waitUntil(lambda: editor.status_row.saved.text() == "✓ Saved")
-    assert np.array_equal((read_mask(correction_path(project, key)) > 0).astype(np.uint8), editor.document.mask)
+    assert np.array_equal((read_mask(correction_path(project, key)) > 0).astype(np.uint8), doc.mask)
     editor.close()
