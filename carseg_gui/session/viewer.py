@@ -230,6 +230,8 @@ class ViewerModel:
         self._rows = None
 
     def refresh(self, cache: Cache | None, run: str | None) -> None:
+        if cache is not None and self.cache is not None and cache.fingerprint != self.cache.fingerprint:
+            self.rankings = {}  # the images changed: scores of the old ones order nothing
         self.cache, self.run = cache, run
         self.status_of = statuses(self.project)
         self.human = corrected_masks(self.project, self.status_of) if self.project else {}

@@ -45,6 +45,12 @@ def test_least_confident_first_lists_the_images_without_a_mask_by_score(tmp_path
     assert view.source(keys[1]) == "no mask: the run's prediction"
     view.run = "r2"  # another run: its own scores, not r1's
     assert view.needs_scores() and _keys(view) == keys and view.score(keys[1]) == ""
+    view.run = "r1"
+    view.refresh(prepare(tmp_path / "data", tmp_path / "project", 32), "r1")  # the same images: kept
+    assert not view.needs_scores()
+    (tmp_path / "data" / "test" / Path(keys[0]).name).unlink()  # the dataset changed: scored again
+    view.refresh(prepare(tmp_path / "data", tmp_path / "project", 32), "r1")
+    assert view.needs_scores() and len(_keys(view)) == 3
 
 
 def test_an_approved_or_corrected_image_without_a_mask_is_labelled_with_its_badge(tmp_path: Path) -> None:
