@@ -55,3 +55,14 @@ def test_the_layout_does_not_move_when_the_words_change(qtbot, window, sample: P
         assert window.dataset_panel.width() == left
         assert (training.train_button.width(), training.cancel_button.width()) == buttons
         assert window.width() == 1280
+
+
+def test_training_controls_follow_the_rules(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    controls = window.training_panel.controls
+    assert not controls.new_split.isEnabled() and "open a dataset first" in controls.new_split.toolTip()
+    assert controls.split_label.text().startswith("Validation: the first training chooses the cars")
+    has_refiner = hasattr(window.controller, "train_refiner")
+    assert not controls.refiner.isEnabled()
+    assert ("open a dataset first" if has_refiner else "Not in this version") in controls.refiner.toolTip()
+    assert wait_job(qtbot, window, "open", lambda: window.controller.open_dataset(sample)) == "succeeded"
+    assert controls.new_split.isEnabled() and controls.refiner.isEnabled() == has_refiner
