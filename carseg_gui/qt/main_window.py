@@ -31,7 +31,6 @@ from .panels.export_panel import ExportPanel
 from .panels.training_panel import TrainingPanel
 from .panels.viewer_panel import ViewerPanel
 from .state import JOB_LABELS
-from .viewer.image_dialog import ImageDialog
 from .welcome import WelcomePage
 
 log = logging.getLogger("carseg_gui")
@@ -215,22 +214,12 @@ class MainWindow(QMainWindow):
         self.controller.open_dataset(folder)
         return True
 
-    # ----- the one place an image opens large: the mask editor for labelled images, a viewer otherwise
+    # ----- the one place an image opens large: the mask editor, for any image (a draft when it has no mask)
     def open_image(self, row: int) -> QWidget | None:
         cache = self.state.view_cache()
-        if cache is None or not 0 <= row < len(cache.rows):
+        if cache is None or not 0 <= row < len(cache.rows) or self.state.project is None:
             return None
-        record = cache.rows[row]
-        if record["labelled"] and self.state.project is not None:
-            return self._open_editor(row)
-        run = self.state.active()
-        prob = self.viewer_panel.store.get(self.viewer_panel._stamp(run), record["key"]) if run else None
-        try:
-            dialog = ImageDialog.for_record(record, prob, run.id if run else None, self)
-        except Exception as exc:
-            self.show_error("Cannot open the image", f"{Path(record['image']).name}: {exc}", "")
-            return None
-        return self._show_window(dialog)
+        return self._open_editor(row)
 
     def _open_editor(self, row: int) -> QWidget:
         from .editor import MaskEditor
@@ -238,12 +227,12 @@ class MainWindow(QMainWindow):
 
         cache = self.state.view_cache()
         assert cache is not None and self.state.project is not None
-        rows = [r for r in self.viewer_panel.rows() if cache.rows[r]["labelled"]] or [row]
+        rows = self.viewer_panel.rows() or [row]  # the editor steps through the viewer's list
         rows = rows if row in rows else [row]
         run = self.state.active()
         post = PostProcess.from_config(run.config) if run else None
         store, stamp = self.viewer_panel.store, self.viewer_panel._stamp(run)
-        items = editor_items(cache, rows, self.state.dataset, store, stamp, post)
+        items = editor_items(cache, rows, self.state.dataset, store, stamp, post, run)
         if self._editor is not None:
             self._editor.set_items(items, rows.index(row))
             self._editor.raise_()

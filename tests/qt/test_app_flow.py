@@ -97,10 +97,11 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
         qtbot.mouseDClick(viewer.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     editor = opened.args[0]
     assert editor.isVisible() and editor.current_key == viewer.model.rows[1].key
+    qtbot.waitUntil(lambda: editor.document is not None)  # loaded in the editor's background thread
     assert editor.document.mask.shape == (112, 160) and editor.document.prob is not None
     editor.close()
 
-    # a test (unlabelled) row opens the plain image view with the prediction overlay
+    # a test (unlabelled) row opens in the editor too, its draft the run's prediction as export writes it
     viewer.set_box.setCurrentIndex(viewer.set_box.findData("test"))
 
     def test_page_ready() -> bool:
@@ -108,12 +109,12 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
         return bool(rows) and rows[0].key.startswith("test/") and not viewer.model.missing_predictions()
 
     qtbot.waitUntil(test_page_ready, timeout=60_000)
-    dialog = window.open_image(viewer.model.rows[0].row)
-    assert dialog is not None and dialog.isVisible() and dialog.mask_item is None and dialog.pred_item is not None
-    assert dialog.image_item.pixmap().width() == 160
-    dialog.opacity.setValue(80)
-    assert dialog.pred_item.opacity() == pytest.approx(0.8)
-    dialog.close()
+    draft_editor = window.open_image(viewer.model.rows[0].row)
+    qtbot.waitUntil(lambda: draft_editor.document is not None, timeout=60_000)  # the model predicts it there
+    doc = draft_editor.document
+    assert doc.draft and doc.draft_run == run.id and doc.mask.shape == (112, 160) and doc.prob is not None
+    assert np.array_equal(doc.mask, doc.original) and run.id in draft_editor.status_row.note.text()
+    draft_editor.close()
     viewer.set_box.setCurrentIndex(viewer.set_box.findData("train"))
 
     # export PNG masks of the test set
