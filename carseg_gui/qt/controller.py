@@ -38,6 +38,7 @@ CANCELLED = {
     "export": "Export cancelled; no half-written file was left, the complete ones stay in the folder",
     "review": "Scoring the review queue cancelled",
     "confidence": "Scoring how sure the model is cancelled; the viewer keeps the dataset order",
+    "refiner": "Training the click refiner cancelled before its first epoch; no refiner was saved",
 }
 
 
@@ -51,6 +52,7 @@ class Controller(QObject):
     compared = Signal(object, object)  # RunInfo, {dice_before, dice_after, before_run, images}
     jobEnded = Signal(str, str)  # name, outcome: succeeded, failed, cancelled
     notes = Signal(str, object)  # name, [what the user must know: images left out, a damaged cache rebuilt]
+    refinerTrained = Signal(object)  # session.refiner.RefinerRun, finished or cancelled after an epoch
     confidenceScored = Signal(str, object, object)  # run id, {key: confidence}, keys least confident first
 
     def __init__(self, fallback_projects: Path | None = None, parent: QObject | None = None) -> None:
@@ -129,6 +131,23 @@ class Controller(QObject):
             "export", annotate.export, st.root, st.project, Path(out), run.id, which, fmt, None, threshold, overwrite,
             predictions_only=predictions_only, feather=feather, background=background, uses_tf=True,
         )  # fmt: skip
+
+    def train_refiner(self, config: Any = None) -> bool:
+        """Train the editor's click refiner (session.refiner.train_refiner) on the project's human masks;
+        ``config`` is a core.refiner_training.RefinerConfig (default: its defaults)."""
+        st = self.state
+        if st.why_not("refiner") or st.root is None or st.project is None:
+            return False
+        from ..session.refiner import train_refiner
+
+        self.status.emit("Training the click refiner: reading the photos and masks at full size…")
+        return self.runner.start("refiner", train_refiner, st.root, st.project, config, uses_tf=True)
+
+    def _refiner_trained(self, run: Any) -> str:
+        """The status line of a refiner training that ended with a run; its outcome for jobEnded."""
+        self.status.emit(f"{run.summary()}. The editor's smart click tool (S) uses it the next time it is chosen")
+        self.refinerTrained.emit(run)
+        return "succeeded" if run.status == "finished" else "cancelled"
 
     def score_confidence(self) -> bool:
         """How sure the active run is of each image without a mask (session.annotate.queue: cached in the
@@ -218,6 +237,8 @@ class Controller(QObject):
             run_id, scores = result
             self.status.emit(f"Review queue ready: {len(scores)} images scored against run {run_id}")
             self.reviewed.emit(run_id, scores)
+        elif name == "refiner":
+            outcome = self._refiner_trained(result)
         elif name == "confidence":
             items = result["items"]
             scores = {i["key"]: i["score"] for i in items if i["score"] is not None}
