@@ -107,8 +107,12 @@ def test_an_unreadable_image_in_the_list_does_not_stop_next(qtbot, tmp_path: Pat
     broken.write_bytes(b"\xff\xd8 not really a jpeg")
     good = write_items(tmp_path / "data", n=2)
     editor = open_editor(qtbot, project, [good[0], EditorItem("test/broken.jpg", broken), good[1]])
+    problems: list[str] = []
+    editor.problemFound.connect(lambda key, text: problems.append(key))
+    qtbot.waitUntil(lambda: "test/broken.jpg" in editor.documents.errors)  # found while prefetching ...
+    assert problems == []  # ... but said only when the user gets there (no message box meanwhile)
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Right)
-    qtbot.waitUntil(lambda: "cannot open broken.jpg" in editor.canvas.message.text())
+    assert "cannot open broken.jpg" in editor.canvas.message.text() and problems == ["test/broken.jpg"]
     assert editor.document is None and editor.act_next.isEnabled() and editor.act_prev.isEnabled()
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: editor.document is not None)

@@ -155,6 +155,7 @@ class MaskEditor(QWidget):
         self._status = self.documents.statuses.get(item.key, "unreviewed")
         self._refresh()
         if not loading:
+            self.documents.report(item.key)
             self.shown.emit(item.key)
 
     def _arrived(self, key: str) -> None:

@@ -41,6 +41,7 @@ class Documents(QObject):
         self._ready: dict[str, tuple[Loaded, EditorItem]] = {}  # prefetched, not opened yet
         self.errors: dict[str, str] = {}  # images that cannot be read
         self.statuses: dict[str, str] = {}  # as read by the loader, then as the editor wrote them
+        self._unreported: dict[str, list[str]] = {}  # problems found while prefetching: said when shown
         self._relay = Relay(self)
         self._relay.delivered.connect(self._arrived, Qt.ConnectionType.QueuedConnection)
         self._thresholds = Relay(self)
@@ -83,6 +84,7 @@ class Documents(QObject):
         """A new list: prefetched arrays and read errors may be out of date (documents keep their history)."""
         self._ready.clear()
         self.errors.clear()
+        self._unreported.clear()
 
     def want(self, items: Sequence[EditorItem], index: int) -> None:
         """Load ``items[index]`` if it is not there, then its neighbours; forget prefetches far away."""
@@ -105,13 +107,17 @@ class Documents(QObject):
             result = Loaded(key, error=f"cannot open {key}: {result}")
         if result.error:
             self.errors[key] = result.error
-            self.problemFound.emit(key, result.error)
+            self._unreported.setdefault(key, []).append(result.error)
         elif item is not None and key not in self._docs:
             self._ready[key] = (result, item)
             self.statuses[key] = result.status
-            for text in result.problems:  # reported once, shown while the image is open
-                self.problemFound.emit(key, text)
+            self._unreported.setdefault(key, []).extend(result.problems)
         self.arrived.emit(key)
+
+    def report(self, key: str) -> None:
+        """The image is on screen: say its problems now (once), not when it was prefetched."""
+        for text in self._unreported.pop(key, []):
+            self.problemFound.emit(key, text)
 
     # ----- the threshold
     def set_threshold(self, doc: MaskDocument, threshold: float) -> None:
