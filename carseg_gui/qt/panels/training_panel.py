@@ -263,7 +263,8 @@ class TrainingPanel(QWidget):
         self.clock = TrainingClock()
         self.curves.clear()
         self.bar.setValue(0)
-        self.epoch_label.setText("Preparing the cache…")
+        # The job loads TensorFlow before anything else (seconds, the first time), then brings the cache up to date.
+        self.epoch_label.setText("Starting: loading TensorFlow…")
         self.eta_label.setText("Time left –")
         c = self.config()
         self.outcome.setText(
