@@ -49,7 +49,7 @@ class RefinerRun:
 
     def summary(self) -> str:
         """One line: what was trained, on what, with what result."""
-        loss = f", loss {self.loss:.4f}" if self.loss is not None else ""
+        loss = f", last epoch's training loss {self.loss:.4f}" if self.loss is not None else ""  # no validation
         made = f"{self.corrections} corrected by a person" if self.corrections else "none corrected"
         left = f", {self.excluded} excluded image(s) left out" if self.excluded else ""
         if self.status == "cancelled":
