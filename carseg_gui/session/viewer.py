@@ -38,7 +38,8 @@ BADGES = {"unreviewed": "", "corrected": "✎ corrected", "approved": "✓ appro
 SOURCE_WORDS = {  # where the mask a row shows (the one training uses) comes from
     "mask": "mask: the dataset's file",
     "corrected": "mask: corrected by you",
-    "approved": "mask: accepted prediction",
+    "approved": "mask: approved draft (a prediction you accepted)",
+    "approved_correction": "mask: your correction, approved",
     "approved_mask": "mask: the dataset's file, approved",  # approved without a correction file of its own
     "predicted": "no mask: the run's prediction",
 }
@@ -153,13 +154,17 @@ def sources(
     cache: Cache, statuses: Mapping[str, str], human: Mapping[str, Path], originals: Mapping[str, Any]
 ) -> dict[str, str]:
     """Per row key, where the mask training uses comes from: ``mask`` (the dataset's own file),
-    ``corrected`` / ``approved`` (a person's, in corrections/), ``approved_mask`` (approved, no correction
-    file: the dataset's file) or ``predicted`` (none: the run's prediction stands in)."""
+    ``corrected`` / ``approved`` (a person's, in corrections/: ``approved`` is an accepted draft of an
+    image without a mask, ``approved_correction`` a correction of the dataset's mask, approved),
+    ``approved_mask`` (approved, no correction file: the dataset's file) or ``predicted`` (none: the run's
+    prediction stands in)."""
     out = {}
     for row in cache.rows:
         key = row["key"]
         own = originals.get(key) is not None or (row["labelled"] and not row.get("corrected"))
-        if key in human:
+        if key in human and statuses[key] == "approved" and originals.get(key) is not None:
+            out[key] = "approved_correction"  # the dataset has a mask: the approved file is a correction of it
+        elif key in human:
             out[key] = statuses[key]
         elif own:
             out[key] = "approved_mask" if statuses.get(key) == "approved" else "mask"

@@ -67,7 +67,7 @@ def test_an_approved_or_corrected_image_without_a_mask_is_labelled_with_its_badg
     view.set_which("train")
     labelled = _keys(view)
     assert first in labelled and second in labelled and len(labelled) == 8
-    assert view.source(first) == "mask: accepted prediction" and view.badge(first) == "✓ approved"
+    assert view.source(first).startswith("mask: approved draft") and view.badge(first) == "✓ approved"
     assert view.source(second) == "mask: corrected by you" and view.badge(second) == "✎ corrected"
     assert view.source(labelled[0]) == "mask: the dataset's file"
     # The row's thumbnail is the correction training uses, read by the loader from its file.
