@@ -21,7 +21,7 @@ def test_about_names_versions_and_device(window) -> None:  # type: ignore[no-unt
     assert __version__ in text and PySide6.__version__ in text and "TensorFlow" in text
     assert "not known yet" in text
     assert ("tensorflow" in sys.modules) == had_tf  # read from the metadata, not imported
-    window.training_panel._progress("train", Progress("device", 0, 0, "CPU", {"device": "CPU"}))
+    window.controller.runner.progress.emit("train", Progress("device", 0, 0, "CPU", {"device": "CPU"}))
     assert "Compute device: CPU" in window.about_text()
     window.show_about()
     box = window.findChild(QMessageBox, "aboutBox")
@@ -38,10 +38,10 @@ def test_help_lists_editor_keys_statuses_and_files() -> None:
 def test_cpu_note_gives_the_time_per_epoch(window) -> None:  # type: ignore[no-untyped-def]
     panel = window.training_panel
     assert not panel.cpu_note.isVisibleTo(panel)
-    panel._progress("train", Progress("device", 0, 0, "CPU", {"device": "CPU"}))
+    window.controller.runner.progress.emit("train", Progress("device", 0, 0, "CPU", {"device": "CPU"}))
     assert panel.cpu_note.isVisibleTo(panel) and "runs on the CPU" in panel.cpu_note.text()
     for done in range(1, 6):
-        panel._progress("train", Progress("batch", done, 40, "", {"epoch": 1, "epochs": 2}))
+        window.controller.runner.progress.emit("train", Progress("batch", done, 40, "", {"epoch": 1, "epochs": 2}))
         time.sleep(0.02)
     text = panel.cpu_note.text()
     assert "≈" in text and "s per epoch" in text and "40 batches" in text, text

@@ -47,7 +47,7 @@ def test_the_layout_does_not_move_when_the_words_change(qtbot, window, sample: P
         training.epoch_label.setText(long)
         training.outcome.setText(long)
         training.device_label.setText("Device: GPU: " + "NVIDIA H200 " * 8)
-        viewer._say("Images 1–50 of 288 at 128×128 · no predictions (no trained model yet: train a run first) " * 2)
+        viewer.info.setText("Images 1–50 of 288 at 128×128 · no predictions (no trained model yet: train a run) " * 2)
         window.dataset_panel.layout_label.setText("Carvana (train_images/, train_masks/, test_images/) " * 2)
         for _ in range(3):  # the layouts run on posted LayoutRequest events
             QApplication.sendPostedEvents()
