@@ -65,4 +65,6 @@ def test_training_controls_follow_the_rules(qtbot, window, sample: Path) -> None
     assert not controls.refiner.isEnabled()
     assert ("open a dataset first" if has_refiner else "Not in this version") in controls.refiner.toolTip()
     assert wait_job(qtbot, window, "open", lambda: window.controller.open_dataset(sample)) == "succeeded"
-    assert controls.new_split.isEnabled() and controls.refiner.isEnabled() == has_refiner
+    assert controls.refiner.isEnabled() == has_refiner
+    assert not controls.new_split.isEnabled()  # nothing to draw again before the first training
+    assert "the first training (Train) chooses them" in controls.new_split.toolTip()

@@ -75,12 +75,8 @@ class TrainingControls(QWidget):
         for w in (self.split_label, self.new_split, self.refiner, self.refiner_label):
             layout.addWidget(w)
 
-        self.state.bind(
-            self.new_split,
-            "train",
-            "Train now with these settings, drawing the validation cars again (carseg train --new-split): "
-            "the next rounds keep the new ones. Scores of runs validated on other cars do not compare.",
-        )
+        self._split: dict[str, Any] | None = None  # the project's record, read when it can have changed
+        self.state.changed.connect(self._apply)
         if hasattr(controller, "train_refiner"):
             self.refiner.clicked.connect(lambda: controller.train_refiner())
             self.state.bind(
@@ -103,7 +99,19 @@ class TrainingControls(QWidget):
         return StateStore(self.state.project).split() if self.state.project is not None else None
 
     def show_split(self) -> None:
-        self.split_label.setText(split_words(self.split()))
+        self._split = self.split()
+        self.split_label.setText(split_words(self._split))
+        self._apply()
+
+    def _apply(self) -> None:
+        """Enabled as Train is, once there is a split to draw again (rules.why_not("train") first)."""
+        tip = ("Train now with these settings, drawing the validation cars again (carseg train --new-split): the "
+               "next rounds keep the new ones. Scores of runs validated on other cars do not compare.")  # fmt: skip
+        reason = self.state.why_not("train")
+        if reason is None and not (self._split and self._split.get("val_groups")):
+            reason = "no validation cars are recorded yet: the first training (Train) chooses them"
+        self.new_split.setEnabled(reason is None)
+        self.new_split.setToolTip(tip if reason is None else f"{tip}\nNot now: {reason}")
 
     def _refiner_trained(self, run: Any) -> None:
         summary = getattr(run, "summary", None)
