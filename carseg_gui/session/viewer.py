@@ -219,6 +219,7 @@ class ViewerModel:
     rankings: dict[tuple[str, str], Ranking] = field(default_factory=dict)  # (order, run id) -> ranking
     store: PredictionStore = field(default_factory=PredictionStore)
     run: str | None = None  # the active run's id: the orders use its scores
+    unscored: str = ""  # why the chosen order's scores are not coming (the job could not start, or failed)
     _rows: tuple[tuple, list[int]] | None = None
 
     # ----- what it is given
@@ -268,7 +269,7 @@ class ViewerModel:
 
     def set_order(self, order: str) -> None:
         """A new order is a new list: it starts at its first image (page 1)."""
-        self.order, self.paging.start, self._rows = order, 0, None
+        self.order, self.paging.start, self._rows, self.unscored = order, 0, None, ""
 
     def rows(self) -> list[int]:
         """Cache rows of the chosen set, after the status filter and the order."""
@@ -339,9 +340,24 @@ class ViewerModel:
             return ""
         if self.run is None:
             return f" in dataset order ({names[self.order]} needs a run)"
+        if self.ranking() is None and self.unscored:
+            return f" in dataset order ({names[self.order]} not scored: {self.unscored})"
         if self.ranking() is None:
             return " in dataset order until the queue is scored"
         return ""
+
+    def describe(self, why_no_predictions: str | None, predicting: bool) -> str:
+        """The line above the list: which images at which size, in which order, predicted by which run."""
+        self.rows()
+        images = f"{self.paging.label()} at {self.cache.size}×{self.cache.size}" if self.cache else ""
+        images += self.order_note()
+        if self.run is None:
+            return (
+                f"{images} · no predictions — {why_no_predictions}"
+                if why_no_predictions
+                else f"{images} · no predictions"
+            )
+        return f"{images} · predictions of run {self.run}{' · predicting…' if predicting else ''}"
 
     def training_masks(self, chunk: list[int]) -> tuple[tuple[int, str], ...]:
         assert self.cache is not None

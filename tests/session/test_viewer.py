@@ -39,6 +39,11 @@ def test_least_confident_first_lists_the_images_without_a_mask_by_score(tmp_path
     view.set_order("confidence")
     assert view.needs_scores() and view.order_note() == " in dataset order until the queue is scored"
     assert _keys(view) == keys  # no scores yet: dataset order, and it says so
+    view.unscored = "Training is running: wait for it to end or press Cancel"  # the job could not start
+    assert view.describe(None, False) == (
+        "Images 1–4 of 4 at 32×32 in dataset order (Least confident first not scored: Training is running: wait "
+        "for it to end or press Cancel) · predictions of run r1"
+    )
     view.set_ranking("confidence", confidence_ranking("r1", scores))
     assert _keys(view) == [keys[1], keys[3], keys[0], keys[2]] and view.order_note() == ""
     assert view.score(keys[1]) == "expected Dice 0.20 (confidence)"

@@ -88,6 +88,7 @@ class ViewerPanel(QWidget):
         self.state.activeRunChanged.connect(self.reload)
         self.state.changed.connect(self._update_nav)
         controller.reviewed.connect(self._reviewed)
+        controller.jobEnded.connect(self._scoring_ended)
         if hasattr(controller, "confidenceScored"):
             controller.confidenceScored.connect(self._confidence_scored)
         self.reload()
@@ -115,12 +116,16 @@ class ViewerPanel(QWidget):
 
     def _order_changed(self) -> None:
         self.view.set_order(self.order_box.currentData() or "dataset")
-        if self.view.needs_scores():
-            if self.view.order == "worst" and self.controller.review():
-                self._say("Scoring every labelled image for the review queue…")
-            elif self.view.order == "confidence" and getattr(self.controller, "score_confidence", bool)():
-                self._say("Scoring how sure the run is of each image without a mask…")
+        if self.view.needs_scores():  # a job scores the set; when it cannot start, the list says why
+            job = "review" if self.view.order == "worst" else "confidence"
+            start = self.controller.review if job == "review" else getattr(self.controller, "score_confidence", bool)
+            self.view.unscored = "" if start() else (self.state.why_not(job) or "another job is running")
         self.reload(first=True)  # the queue starts at its first (worst) image, not where the old order was
+
+    def _scoring_ended(self, name: str, outcome: str) -> None:
+        if name in ("review", "confidence") and outcome != "succeeded":
+            self.view.unscored = f"scoring {outcome}; choose the order again to retry"
+            self._describe(self.state.active(), ())
 
     def _show_changed(self) -> None:
         self.view.set_show(self.show_box.currentData() or "all")
@@ -332,15 +337,7 @@ class ViewerPanel(QWidget):
 
     # ----- display
     def _describe(self, run: object, missing: tuple) -> None:
-        self.paging.set_total(len(self.rows()))
-        images = f"{self.paging.label()} at {self._cache.size}×{self._cache.size}" if self._cache else ""
-        images += self.view.order_note()
-        if run is None:
-            why = self.state.why_not("predict") or ""
-            self._say(f"{images} · no predictions — {why}" if why else f"{images} · no predictions")
-        else:
-            doing = " · predicting…" if missing else ""
-            self._say(f"{images} · predictions of run {run.id}{doing}")  # type: ignore[attr-defined]
+        self._say(self.view.describe(self.state.why_not("predict") if run is None else None, bool(missing)))
 
     def _say(self, text: str) -> None:
         self.info.setText(text)
