@@ -194,7 +194,16 @@ def main() -> int:
                 gaps[f"{base}gui_gap_{k}_ms_{name}"] for base in ("", "baseline_") for k in ("worst", "median", "p95")
             ]
             print(f"{name:38s} " + " ".join(f"{v:10.1f}" for v in values))
+        for name in ("strokes", "switch", "threshold"):
+            print(
+                f"{name}: {gaps[f'gui_gaps_over_50ms_{name}']} of {gaps[f'gui_gaps_{name}']} gaps over 50 ms; "
+                f"largest {gaps[f'gui_gaps_top5_ms_{name}']} (baseline {gaps[f'baseline_gui_gaps_top5_ms_{name}']})"
+            )
         print(f"switches shown at once (prefetched): {gaps['switches_shown_at_once']} / {gaps['switches']}")
+        print(
+            f"GUI thread waiting for the saver at a press (ms): median {gaps['saver_wait_ms_median_strokes']}, "
+            f"max {gaps['saver_wait_ms_max_strokes']}"
+        )
         result.update(gaps, photos=str(args.photos) if args.photos else "synthetic 1918x1280 JPEG")
     print(json.dumps(result))
     return 0

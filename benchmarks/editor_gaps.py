@@ -156,6 +156,16 @@ def measure(app: QApplication, folder: Path, real: Path | None = None) -> dict[s
         while editor.document is None:
             app.processEvents()
         editor.canvas.set_brush_size(40)
+        waits: list[float] = []  # how long the GUI thread waited for the saver (a press after an unwritten stroke)
+        flush = editor.autosave.flush
+
+        def timed_flush(flush: Callable[[], bool] = flush, waits: list[float] = waits) -> bool:
+            t0 = time.perf_counter()
+            ok = flush()
+            waits.append((time.perf_counter() - t0) * 1000)
+            return ok
+
+        editor.autosave.flush = timed_flush  # type: ignore[method-assign]
         beat, tag, shown = Heartbeat(), "baseline_" if baseline else "", []
         for name, steps in (
             ("strokes", strokes(editor, baseline, project)),
@@ -163,10 +173,17 @@ def measure(app: QApplication, folder: Path, real: Path | None = None) -> dict[s
             ("switch", switches(editor, baseline, project, items, shown)),
         ):
             editor.flush()
+            waits.clear()
             worst, median, p95 = beat.run(steps)
+            if name == "strokes":
+                out[f"{tag}saver_wait_ms_max_strokes"] = round(max(waits, default=0.0), 1)
+                out[f"{tag}saver_wait_ms_median_strokes"] = round(statistics.median(waits or [0.0]), 1)
             out[f"{tag}gui_gap_worst_ms_{name}"] = round(worst, 1)
             out[f"{tag}gui_gap_median_ms_{name}"] = round(median, 1)
             out[f"{tag}gui_gap_p95_ms_{name}"] = round(p95, 1)
+            out[f"{tag}gui_gaps_over_50ms_{name}"] = sum(g > 50 for g in beat.gaps)
+            out[f"{tag}gui_gaps_top5_ms_{name}"] = [round(g, 1) for g in sorted(beat.gaps)[-5:]]  # type: ignore[assignment]
+            out[f"{tag}gui_gaps_{name}"] = len(beat.gaps)
         if not baseline:
             out["switches"], out["switches_shown_at_once"] = len(shown), sum(shown)
         editor.close()
