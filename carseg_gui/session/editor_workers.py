@@ -178,7 +178,7 @@ class Saver:
                 self._before_edit.pop(job.key, None)
                 status = job.status
         except (OSError, ValueError) as exc:
-            return Saved(job.key, job.revision, wrote, None, status, _reason(job.key, exc))
+            return Saved(job.key, job.revision, wrote, None, status, _reason(exc))
         return Saved(job.key, job.revision, wrote, job.mask if wrote else None, status)
 
     def _write_mask(self, job: SaveJob) -> tuple[bool, str | None]:
@@ -212,6 +212,5 @@ class Saver:
         return f"accepted the prediction of run {job.draft_run}"
 
 
-def _reason(key: str, exc: Exception) -> str:
-    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return f"{key}: {text}"
+def _reason(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -122,3 +122,30 @@ def test_saved_only_once_on_disk_and_a_stroke_waits_for_the_previous_write(qtbot
     qtbot.waitUntil(lambda: editor.status_row.saved.text() == "✓ Saved")
     assert np.array_equal((read_mask(correction_path(project, key)) > 0).astype(np.uint8), doc.mask)
     editor.close()
+
+
+def test_a_failed_write_says_so_and_is_tried_again(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    original = editor_workers.save_correction
+    full = {"on": True}
+
+    def disk(project, key, mask):  # type: ignore[no-untyped-def]
+        if full["on"]:
+            raise OSError(28, "No space left on device")
+        return original(project, key, mask)
+
+    monkeypatch.setattr(editor_workers, "save_correction", disk)
+    project = tmp_path / "project"
+    project.mkdir()
+    editor = open_editor(qtbot, project, write_items(tmp_path / "data", n=1))
+    key = editor.current_key
+    with qtbot.waitSignal(editor.problemFound) as problem:
+        drag(editor, [(30, 30), (200, 60)])
+        assert editor.flush() is False
+    assert problem.args == [key, "No space left on device"]
+    assert editor.status_row.saved.text() == f"Not saved: {key}: No space left on device"
+    assert not correction_path(project, key).exists() and StateStore(project).status(key) == "unreviewed"
+    full["on"] = False  # space again: the next flush writes what was not written, and the status follows
+    assert editor.flush() is True
+    assert editor.status_row.saved.text() == "✓ Saved" and correction_path(project, key).exists()
+    assert StateStore(project).status(key) == "corrected"
+    editor.close()

@@ -99,7 +99,7 @@ class AutoSave(QObject):
                 break
             doc = self._find(s.key)
             if s.error:
-                self.error = s.error
+                self.error = f"{s.key}: {s.error}"  # for the indicator, which names the image
                 if doc is not None and s.revision:
                     doc.revisions.failed(edited=True)
                 self.failed.emit(s.key, s.error)
