@@ -183,3 +183,30 @@ def test_loader_runs_the_newest_wish_current_first() -> None:
     assert isinstance(done[1][1], ZeroDivisionError)  # a task that raised delivers its exception
     loader.close()
     assert loader.idle()
+
+
+@pytest.mark.slow
+def test_the_editors_draft_is_what_carseg_status_approved_writes(tmp_path: Path) -> None:
+    """A real tiny run: the draft made in two different threads (two editor sessions, one model load) equals
+    the mask ``carseg status KEY approved`` writes for the image (session.annotate.set_status)."""
+    from carseg_gui.core.config import TrainConfig
+    from carseg_gui.core.sample import generate_sample
+    from carseg_gui.session import actions, annotate
+
+    root = tmp_path / "sample"
+    generate_sample(root, count=16, test_count=2, width=96, height=64)
+    project = actions.open_project(root).project
+    cache = actions.prepare(root, project, 32)
+    run = actions.train(root, project, TrainConfig(epochs=1, size=32, filters=4, batch_size=8, val_split=0.25)).run
+    key = next(r["key"] for r in cache.rows if not r["labelled"])
+    image = Path(next(r["image"] for r in cache.rows if r["key"] == key))
+    drafts = []
+    for _ in range(2):
+        source = DraftSource(cache, run)
+        thread = threading.Thread(target=lambda s=source: drafts.append(s.draft(key, (64, 96))))
+        thread.start()
+        thread.join(120)
+    annotate.set_status(root, project, key, "approved")
+    approved = (read_mask(correction_path(project, key)) > 0).astype(np.uint8)
+    assert drafts[0].run_id == run.id and drafts[0].prob is not None and image.exists()
+    assert np.array_equal(drafts[0].mask, approved) and np.array_equal(drafts[1].mask, approved)
