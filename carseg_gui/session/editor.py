@@ -137,7 +137,10 @@ def load_arrays(project: Path, item: EditorItem, threshold: float = 0.5, store: 
         problems.append(problem)
     mask = correction if correction is not None else original.copy()
     if prob is None and item.prediction is not None:
-        prob = item.prediction()
+        try:
+            prob = item.prediction()
+        except Exception as exc:  # the photo and its mask still open: only the prediction is missing
+            problems.append(f"the prediction cannot be shown ({exc})")
     prob = as_probability(prob, (h, w)) if prob is not None else None
     post = item.post or PostProcess()
     return Loaded(

@@ -56,6 +56,18 @@ def test_load_arrays_of_a_labelled_image(tmp_path: Path) -> None:
     assert not loaded.draft and loaded.note == ""
 
 
+def test_a_failing_prediction_leaves_the_image_editable(tmp_path: Path) -> None:
+    image, mask = photo(tmp_path / "data")
+    cv2.imwrite(str(tmp_path / "data" / "a_mask.png"), mask * 255)
+
+    def gone() -> np.ndarray:
+        raise OSError("the cache was rebuilt")
+
+    loaded = load_arrays(tmp_path / "project", EditorItem("train/a.png", image, tmp_path / "data" / "a_mask.png", gone))
+    assert loaded.error is None and np.array_equal(loaded.mask, mask) and loaded.prob is None
+    assert loaded.problems == ["the prediction cannot be shown (the cache was rebuilt)"]
+
+
 def test_an_unreadable_photo_is_an_error_not_an_exception(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not a jpeg")
