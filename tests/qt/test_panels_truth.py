@@ -68,3 +68,19 @@ def test_training_controls_follow_the_rules(qtbot, window, sample: Path) -> None
     assert controls.refiner.isEnabled() == has_refiner
     assert not controls.new_split.isEnabled()  # nothing to draw again before the first training
     assert "the first training (Train) chooses them" in controls.new_split.toolTip()
+
+
+def test_counts_name_your_masks_before_any_cache(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from carseg_gui.core.corrections import save_correction
+    from carseg_gui.session.store import StateStore
+
+    panel, st = window.dataset_panel, window.state
+    assert wait_job(qtbot, window, "open", lambda: window.controller.open_dataset(sample)) == "succeeded"
+    assert (panel.labelled.text(), panel.unlabelled.text()) == ("20 labelled", "2 without a mask")
+    key = sorted(r.key for r in st.dataset.unlabelled)[0]
+    save_correction(st.project, key, np.ones((112, 160), np.uint8))
+    StateStore(st.project).set_status(key, "approved")
+    window.viewer_panel.refresh_statuses()  # what the window does when the editor set a status
+    assert (panel.labelled.text(), panel.unlabelled.text()) == ("21 labelled (1 by you)", "1 without a mask")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from ...core.dataset import Dataset
 from ...core.jobs import Progress
 from ...core.project import default_project
-from ...session.annotate import counts
+from ...session.annotate import Counts, counts, human_masks
 from ..controller import Controller
 from ..progress import Rate, duration
 
@@ -212,11 +212,14 @@ class DatasetPanel(QWidget):
         if ds is None:
             return
         cache = st.view_cache() or st.caches.get(st.size)
-        if cache is None or st.project is None:  # no cache yet: what the folders hold
-            self.labelled.setText(f"{len(ds.labelled)} images with a mask")
-            self.unlabelled.setText(f"{len(ds.unlabelled)} images without a mask")
+        if st.project is None:
             return
-        c = counts(cache, Path(st.project))
+        if cache is not None:
+            c = counts(cache, Path(st.project))
+        else:  # no cache yet: what the folders hold, and the masks a person made
+            human = human_masks(Path(st.project))
+            mine = sum(1 for r in ds.unlabelled if r.key in human)
+            c = Counts(len(ds.labelled) + mine, sum(1 for r in ds.records if r.key in human), len(ds.unlabelled) - mine)
         by_you = f" ({c.by_you} by you)" if c.by_you else ""
         self.labelled.setText(f"{c.labelled} labelled{by_you}")
         self.labelled.setToolTip("Images training can use: the dataset's own masks and the ones you corrected or "
