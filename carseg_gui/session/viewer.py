@@ -319,10 +319,11 @@ class ViewerModel:
 
     # ----- what a row says
     def score(self, key: str) -> str:
-        """The order's score of an image in words ("expected Dice 0.93"), or ""."""
-        if self.order != "confidence":
+        """The run's confidence of an image without a mask in words ("expected Dice 0.93"), once scored
+        (whatever the order), or "". A labelled row's Dice is the page's own (mask vs prediction)."""
+        if self.which != "test":
             return ""
-        ranking = self.ranking()
+        ranking = self.ranking("confidence")
         value = ranking.scores.get(key) if ranking else None
         # core.confidence's default method: the Dice the map expects of its own mask (1 = sure).
         return f"expected Dice {value:.2f} (confidence)" if value is not None else ""
