@@ -157,15 +157,14 @@ def measure(app: QApplication, folder: Path, real: Path | None = None) -> dict[s
             app.processEvents()
         editor.canvas.set_brush_size(40)
         waits: list[float] = []  # how long the GUI thread waited for the saver (a press after an unwritten stroke)
-        flush = editor.autosave.flush
+        before = editor.autosave.before_stroke
 
-        def timed_flush(flush: Callable[[], bool] = flush, waits: list[float] = waits) -> bool:
+        def timed_wait(before: Callable[[], None] = before, waits: list[float] = waits) -> None:
             t0 = time.perf_counter()
-            ok = flush()
+            before()
             waits.append((time.perf_counter() - t0) * 1000)
-            return ok
 
-        editor.autosave.flush = timed_flush  # type: ignore[method-assign]
+        editor.autosave.before_stroke = timed_wait  # type: ignore[method-assign]
         beat, tag, shown = Heartbeat(), "baseline_" if baseline else "", []
         for name, steps in (
             ("strokes", strokes(editor, baseline, project)),

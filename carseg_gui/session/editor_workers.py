@@ -136,13 +136,31 @@ class Saver:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._before_edit: dict[str, str] = {}
+        self._files = threading.Condition()  # mask files not written yet (the status may still follow)
+        self._files_waiting = 0
 
     def submit(self, job: SaveJob) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._serve, name="editor-saver", daemon=True)
                 self._thread.start()
+        if _writes_mask(job):
+            with self._files:
+                self._files_waiting += 1
         self._jobs.put(job)
+
+    def wait_for_files(self) -> None:
+        """Return once the mask of every job submitted so far is on disk (or failed), without waiting for the
+        status updates after them: what a new stroke must wait for (``state.json`` of a large project is tens
+        of ms to read; the status is not what a SIGKILL would lose)."""
+        with self._files:
+            while self._files_waiting:
+                self._files.wait()
+
+    def _file_done(self) -> None:
+        with self._files:
+            self._files_waiting -= 1
+            self._files.notify_all()
 
     def flush(self) -> None:
         """Return once every job submitted so far is written (or has failed)."""
@@ -170,7 +188,7 @@ class Saver:
     def _do(self, job: SaveJob) -> Saved:
         wrote, status = False, None
         try:
-            if job.mask is not None and job.original is not None and job.status is None:
+            if _writes_mask(job):
                 wrote, status = self._write_mask(job)
             if job.status is not None:
                 wrote = self._approve_draft(job) if job.status == "approved" else False
@@ -182,20 +200,32 @@ class Saver:
         return Saved(job.key, job.revision, wrote, job.mask if wrote else None, status)
 
     def _write_mask(self, job: SaveJob) -> tuple[bool, str | None]:
+        """The file first, then the status it leads to (read after the write, unless it decides the write)."""
         assert job.mask is not None and job.original is not None
-        path = correction_path(self.project, job.key)
-        status = self.store.status(job.key)
-        saved_original = bool(np.array_equal(job.mask, job.original))
-        new = status_after_save(status, saved_original, self._before_edit.get(job.key)) if job.edited else None
-        if keeps_file(saved_original, job.draft, new or status):
-            save_correction(self.project, job.key, job.mask)
-        else:
-            path.unlink(missing_ok=True)
+        status: str | None = None
+        try:
+            saved_original = bool(np.array_equal(job.mask, job.original))
+            if saved_original and job.draft:  # an approved draft keeps its file: the status decides
+                status = self.store.status(job.key)
+                keep = keeps_file(True, True, self._after(job, status, True) or status)
+            else:
+                keep = not saved_original
+            if keep:
+                save_correction(self.project, job.key, job.mask)
+            else:
+                correction_path(self.project, job.key).unlink(missing_ok=True)
+        finally:
+            self._file_done()
+        status = self.store.status(job.key) if status is None and job.edited else status
+        new = self._after(job, status, saved_original) if status is not None else None
         if new is not None:
-            if new == "corrected":
+            if new == "corrected" and status is not None:
                 self._before_edit[job.key] = status
             self.store.set_status(job.key, new)
         return True, new
+
+    def _after(self, job: SaveJob, status: str, saved_original: bool) -> str | None:
+        return status_after_save(status, saved_original, self._before_edit.get(job.key)) if job.edited else None
 
     def _approve_draft(self, job: SaveJob) -> bool:
         """Approving an image without a mask or a correction accepts its draft: written as the correction
@@ -210,6 +240,10 @@ class Saver:
     @staticmethod
     def _note(job: SaveJob) -> str:
         return f"accepted the prediction of run {job.draft_run}"
+
+
+def _writes_mask(job: SaveJob) -> bool:
+    return job.mask is not None and job.original is not None and job.status is None
 
 
 def _reason(exc: Exception) -> str:

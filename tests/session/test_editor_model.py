@@ -149,6 +149,30 @@ def test_saver_writes_in_order_and_follows_the_status(tmp_path: Path) -> None:
     s.close()
 
 
+def test_a_new_stroke_waits_for_the_file_not_for_the_status(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    s, results = saver(tmp_path)
+    slow_status, reading = threading.Event(), threading.Event()
+    read = s.store.status
+
+    def status(key: str) -> str:  # state.json of a large project: tens of ms to read
+        reading.set()
+        slow_status.wait(10)
+        return read(key)
+
+    monkeypatch.setattr(s.store, "status", status)
+    original = np.zeros((40, 50), np.uint8)
+    edited = original.copy()
+    edited[5:20, 5:30] = 1
+    s.submit(SaveJob("k", edited.copy(), original, 1, edited=True))
+    s.wait_for_files()
+    assert np.array_equal(read_mask(correction_path(tmp_path, "k")) > 0, edited > 0)  # on disk ...
+    assert reading.wait(10) and not results  # ... while the status is still being worked out
+    slow_status.set()
+    s.flush()
+    assert results[-1].status == "corrected" and StateStore(tmp_path).status("k") == "corrected"
+    s.close()
+
+
 def test_approving_an_untouched_draft_writes_it_as_the_mask(tmp_path: Path) -> None:
     s, results = saver(tmp_path)
     draft = np.zeros((40, 50), np.uint8)

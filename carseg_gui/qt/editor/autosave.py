@@ -4,7 +4,8 @@ on a status, on close), done by the saver thread of :mod:`carseg_gui.session.edi
 The GUI thread only copies the mask (a memcpy, under a millisecond at 1918x1280) and hands it over; the
 PNG encode, the fsync and the ``state.json`` update run in the saver. "Saved" is shown once the saver
 says the bytes are on disk (its results come back queued, or at once when :meth:`flush` waits for it).
-So a SIGKILL loses at most the stroke in progress: a stroke's press waits for the previous one's write.
+So a SIGKILL loses at most the stroke in progress: a stroke's press waits for the previous one's file (not for
+the status update after it).
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ class AutoSave(QObject):
         self.saver.flush()
         self.drain()
         return self.error is None
+
+    def before_stroke(self) -> None:
+        """A stroke starts: the previous one's mask must be on disk first (its status may follow later)."""
+        self.write_pending()
+        self.saver.wait_for_files()
+        self.drain()
 
     def set_status(self, key: str, status: str, doc: MaskDocument | None) -> bool:
         """Record a decision after the pending writes; approving an untouched draft writes it as the mask."""

@@ -249,7 +249,8 @@ class MaskEditor(QWidget):
     # -- saving and status --------------------------------------------------------------------
     def _about_to_edit(self) -> None:
         # The previous stroke must be on disk before this one can be half-done and lost.
-        self.flush()
+        self.autosave.before_stroke()
+        self._show_saved()
 
     def _modified(self) -> None:
         self.autosave.schedule()
