@@ -29,7 +29,7 @@ from ...core.clicks import BBox, Click
 from ...core.masks import MaskEdit, Point
 from .click_engine import ClickEngine, ClickRequest, ClickResult, LoadRequest
 from .click_marks import ClickMarkers, action_of, photo_of, project_of
-from .tools import Button, Tool
+from .tool_base import Button, Tool
 
 if TYPE_CHECKING:
     from .canvas import MaskCanvas

@@ -17,52 +17,13 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from ...core import masks
 from ...core.masks import MaskEdit, Point
+from .tool_base import Button, Tool
+
+__all__ = ["Button", "Tool", "make_tools"]
 
 if TYPE_CHECKING:
     from .canvas import MaskCanvas
     from .document import MaskDocument
-
-Button = Qt.MouseButton
-
-
-class Tool:
-    name = ""
-    text = ""
-    shortcut = ""
-    tip = ""
-    shows_brush = False
-    needs_prediction = False
-
-    def __init__(self, canvas: MaskCanvas) -> None:
-        self.canvas = canvas
-
-    @property
-    def document(self) -> MaskDocument:
-        assert self.canvas.document is not None
-        return self.canvas.document
-
-    def commit(self, edit: MaskEdit, text: str) -> None:
-        """A one-shot edit (fill, polygon): repaint its bbox and make it one undo step."""
-        if not edit.is_empty:
-            self.document.live_change(edit.bbox)
-            self.document.push(edit, text)
-
-    def press(self, pos: Point, button: Qt.MouseButton, modifiers: Qt.KeyboardModifier) -> None: ...
-
-    def move(self, pos: Point, buttons: Qt.MouseButton) -> None: ...
-
-    def release(self, pos: Point, button: Qt.MouseButton) -> None: ...
-
-    def double_click(self, pos: Point) -> None: ...
-
-    def key(self, key: int) -> bool:
-        return False
-
-    def finish(self) -> None:
-        """Commit what is in progress (before undo, another tool or another image)."""
-
-    def cancel(self) -> None:
-        """Drop what is in progress and cannot be committed (an open polygon)."""
 
 
 class BrushTool(Tool):
