@@ -200,7 +200,12 @@ class Controller(QObject):
             log.info("opened %s (project %s, log %s)", result.root, result.project, path)
             st.set_snapshot(result)
             ds = result.dataset
-            self.status.emit(f"Opened {result.root.name}: {ds.summary()}")
+            said = (
+                f"{ds.layout} layout: {result.counts.words()}, {len(ds.problems)} problem(s)"
+                if result.counts
+                else ds.summary()
+            )
+            self.status.emit(f"Opened {result.root.name}: {said}")
             self.opened.emit(result)
             if result.recovered:
                 self.error.emit("The project's state was damaged", result.recovered, "")

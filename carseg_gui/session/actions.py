@@ -27,6 +27,7 @@ from ..core.preprocess import preprocess
 from ..core.project import RunInfo, list_runs, resolve_project
 from ..core.project import find_run as _find_run
 from ..core.training import TrainConfig
+from .labels import Counts, dataset_counts
 from .store import StateStore
 
 SUBMISSION_NAME = "submission.csv"
@@ -43,6 +44,7 @@ class ProjectSnapshot:
     runs: list[RunInfo] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     recovered: str | None = None  # a broken state.json was set aside: what the user lost
+    counts: Counts | None = None  # labelled (by you) and without a mask, the decisions included
 
 
 @dataclass
@@ -89,7 +91,8 @@ def open_project(
             caches[size] = cache
     store = StateStore(folder)
     state = store.read()
-    snapshot = ProjectSnapshot(root, folder, dataset, caches, list_runs(folder), state, store.recovered)
+    counts = dataset_counts(dataset, folder)
+    snapshot = ProjectSnapshot(root, folder, dataset, caches, list_runs(folder), state, store.recovered, counts)
     progress(Progress("open", 1, 1))
     return snapshot
 

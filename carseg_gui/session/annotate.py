@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,8 @@ from ..core.postprocess import PostProcess
 from ..core.predict import predict_rows, to_original_size
 from ..core.project import RunInfo
 from .actions import find_run, load_run_model, prepare
-from .store import HUMAN_STATUSES, StateStore
+from .labels import Counts, human_masks
+from .store import StateStore
 
 MANIFEST_CSV = "manifest.csv"
 SOURCES = ("mask", "corrected", "approved", "predicted")  # where an exported mask came from
@@ -49,17 +48,6 @@ def find_record(root: Path, key_or_name: str) -> Record:
     raise InputError(f"no image {key_or_name!r} in {root} (give its key, e.g. {dataset.records[0].key})")
 
 
-def human_masks(project: Path, statuses: Mapping[str, str] | None = None) -> dict[str, Path]:
-    """Record key -> the mask a person made or approved (a correction file that a decision stands behind)."""
-    statuses = StateStore(project).statuses() if statuses is None else statuses
-    found = {}
-    for key, status in statuses.items():
-        path = correction_path(project, key)
-        if status in HUMAN_STATUSES and path.exists():
-            found[key] = path
-    return found
-
-
 def mask_sources(cache: Cache, project: Path) -> dict[str, str]:
     """Per cache row key: ``mask`` (the dataset's own file), ``corrected`` or ``approved`` (a person's mask),
     or ``predicted`` (no mask: export writes the active run's prediction)."""
@@ -75,17 +63,6 @@ def mask_sources(cache: Cache, project: Path) -> dict[str, str]:
         else:
             out[key] = "predicted"
     return out
-
-
-@dataclass
-class Counts:
-    labelled: int  # images training can use (the dataset's masks and a person's)
-    by_you: int  # of those, masks a person made or approved
-    unlabelled: int
-
-    def words(self) -> str:
-        by_you = f" ({self.by_you} by you)" if self.by_you else ""
-        return f"{self.labelled} labelled{by_you}, {self.unlabelled} without a mask"
 
 
 def counts(cache: Cache, project: Path) -> Counts:

@@ -194,3 +194,18 @@ def test_a_guided_run_exports_and_evaluates_with_the_photo_guided_upsampling(loo
     assert any(d.any() for d in differ)  # the run's setting reached the export
     result = actions.evaluate(root, project, run=guided_run.name)
     assert 0 <= result["dice_full"] <= 1
+
+
+def test_opening_counts_the_masks_people_made(tmp_path: Path) -> None:
+    """The open snapshot's counts include the decisions: an approved draft is a labelled image "by you"."""
+    from carseg_gui.session.store import StateStore
+
+    root = tmp_path / "sample"
+    generate_sample(root, count=16, test_count=2, width=96, height=64)
+    snap = actions.open_project(root)
+    assert snap.counts is not None and (snap.counts.labelled, snap.counts.by_you, snap.counts.unlabelled) == (16, 0, 2)
+    key = f"test/{sorted(p.name for p in (root / 'test').iterdir())[0]}"
+    save_correction(snap.project, key, np.ones((64, 96), np.uint8))
+    StateStore(snap.project).set_status(key, "approved")
+    again = actions.open_project(root)
+    assert again.counts is not None and again.counts.words() == "17 labelled (1 by you), 1 without a mask"

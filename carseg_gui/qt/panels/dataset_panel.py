@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 from ...core.dataset import Dataset
 from ...core.jobs import Progress
 from ...core.project import default_project
-from ...session.annotate import Counts, counts, human_masks
+from ...session.annotate import counts
+from ...session.labels import dataset_counts
 from ..controller import Controller
 from ..progress import Rate, duration
 
@@ -214,12 +215,8 @@ class DatasetPanel(QWidget):
         cache = st.view_cache() or st.caches.get(st.size)
         if st.project is None:
             return
-        if cache is not None:
-            c = counts(cache, Path(st.project))
-        else:  # no cache yet: what the folders hold, and the masks a person made
-            human = human_masks(Path(st.project))
-            mine = sum(1 for r in ds.unlabelled if r.key in human)
-            c = Counts(len(ds.labelled) + mine, sum(1 for r in ds.records if r.key in human), len(ds.unlabelled) - mine)
+        # from the cache training reads; before there is one, the folders and the masks a person made
+        c = counts(cache, Path(st.project)) if cache is not None else dataset_counts(ds, Path(st.project))
         by_you = f" ({c.by_you} by you)" if c.by_you else ""
         self.labelled.setText(f"{c.labelled} labelled{by_you}")
         self.labelled.setToolTip("Images training can use: the dataset's own masks and the ones you corrected or "
