@@ -79,3 +79,16 @@ def test_layer_contracts_hold() -> None:
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+MAX_LINES = 400
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """A module a newcomer can read in one sitting: a longer one is split by what it does."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in sorted((ROOT / "carseg_gui").rglob("*.py"))
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
