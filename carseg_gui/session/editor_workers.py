@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +177,7 @@ class Saver:
             thread.join(30.0)
 
     def _serve(self) -> None:
+        self._sweep()
         while True:
             job = self._jobs.get()
             try:
@@ -184,6 +186,18 @@ class Saver:
                 self.deliver(self._do(job))
             finally:
                 self._jobs.task_done()
+
+    def _sweep(self, older_than_s: float = 600.0) -> None:
+        """Temp files of writes a kill interrupted (``corrections/.NAME.*.tmp``; the masks themselves are whole,
+        written atomically): removed when they are old enough not to be a write in progress elsewhere."""
+        folder = self.project / "corrections"
+        now = time.time()
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+            try:
+                if now - tmp.stat().st_mtime > older_than_s:
+                    tmp.unlink()
+            except OSError:
+                pass  # gone already, or not ours to remove
 
     def _do(self, job: SaveJob) -> Saved:
         wrote, status = False, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -146,6 +147,22 @@ def test_saver_writes_in_order_and_follows_the_status(tmp_path: Path) -> None:
     s.submit(SaveJob("k", original.copy(), original, 2, edited=True))  # undone back to the original
     s.flush()
     assert not correction_path(tmp_path, "k").exists() and StateStore(tmp_path).status("k") == "unreviewed"
+    s.close()
+
+
+def test_the_saver_removes_old_temp_files_of_interrupted_writes(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "corrections"
+    folder.mkdir()
+    old, fresh = folder / ".k.png.a1b2.tmp", folder / ".j.png.c3d4.tmp"
+    for f in (old, fresh):
+        f.write_bytes(b"half a png")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))  # a write a SIGKILL cut an hour ago
+    s, _ = saver(tmp_path)
+    s.submit(SaveJob("x", None, None, 0, status="excluded"))
+    s.flush()
+    assert not old.exists() and fresh.exists()  # a fresh one may be another process's write in progress
     s.close()
 
 
