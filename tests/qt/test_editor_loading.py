@@ -49,7 +49,9 @@ def test_images_load_and_masks_save_off_the_gui_thread(qtbot, tmp_path: Path, mo
     qtbot.waitUntil(lambda: editor.document.threshold == 0.7)
     main = threading.main_thread().name
     assert reads and main not in reads and main not in writes and main not in posts
-    editor.close()
+    assert {"editor-loader", "editor-saver", "editor-threshold"} <= {t.name for t in threading.enumerate()}
+    editor.close()  # and no thread of the editor is left behind
+    qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name.startswith("editor-")])
 
 
 def test_prefetched_next_shows_without_waiting(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
