@@ -151,3 +151,23 @@ def test_a_failed_write_says_so_and_is_tried_again(qtbot, tmp_path: Path, monkey
     assert editor.status_row.saved.text() == "✓ Saved" and correction_path(project, key).exists()
     assert StateStore(project).status(key) == "corrected"
     editor.close()
+
+
+def test_going_back_shows_a_status_changed_elsewhere_meanwhile(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    project = tmp_path / "project"
+    project.mkdir()
+    items = write_items(tmp_path / "data", n=2)
+    editor = open_editor(qtbot, project, items)
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: editor.document is not None and editor.document.key == items[1].key)
+    StateStore(project).set_status(items[0].key, "excluded")  # the viewer or `carseg status` did it
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Left)  # the kept document, shown at once, its status read again
+    qtbot.waitUntil(lambda: editor.panel.status.text() == "Excluded")
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_A)
+    assert editor.panel.status.text() == "Approved"
+    # A read asked for before that decision, landing after it, is dropped: the decision is newer.
+    from carseg_gui.qt.editor.loading import STATUS
+
+    editor.documents._arrived(STATUS + items[0].key, (0, "excluded"))
+    assert editor.panel.status.text() == "Approved" and StateStore(project).status(items[0].key) == "approved"
+    editor.close()

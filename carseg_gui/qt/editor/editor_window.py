@@ -58,6 +58,7 @@ class MaskEditor(QWidget):
         self.group = QUndoGroup(self)
         self.documents = Documents(self.project, self._adopt, self._drop, self)
         self.documents.arrived.connect(self._arrived)
+        self.documents.statusRead.connect(lambda key: self._status_shown(key, self.documents.statuses[key]))
         self.documents.problemFound.connect(self.problemFound)
         self.documents.predictionReady.connect(lambda key: self._show_dice() if key == self.current_key else None)
         self.autosave = AutoSave(self.project, lambda: self.documents, self.documents.get, self)
@@ -272,11 +273,14 @@ class MaskEditor(QWidget):
         self.autosave.set_status(key, status, self.document)
 
     def _status_written(self, key: str, status: str) -> None:
-        self.documents.statuses[key] = status
+        self.documents.status_written(key, status)
+        self._status_shown(key, status)
+        self.statusChanged.emit(key, status)
+
+    def _status_shown(self, key: str, status: str) -> None:
         if key == self.current_key:
             self._status = status
             self.panel.show_status(status)
-        self.statusChanged.emit(key, status)
 
     def _save_failed(self, key: str, message: str) -> None:
         if key == self.current_key:

@@ -24,12 +24,14 @@ from .document import MaskDocument
 
 KEEP_DOCUMENTS = 4  # images whose undo history survives going back and forth
 PREFETCH = (1, -1)  # the next image first: the usual direction
+STATUS = "status:"  # a loader task reading one image's review status
 
 
 class Documents(QObject):
     arrived = Signal(str)  # key: its load finished (a document is ready, or it failed)
     problemFound = Signal(str, str)  # key, message: each once, when it is found
     predictionReady = Signal(str)  # key: its prediction at the new threshold is shown
+    statusRead = Signal(str)  # key: its status was read again from state.json
 
     def __init__(self, project: Path, adopt: Callable[[MaskDocument], None], drop: Callable[[MaskDocument], None],
                  parent: QObject | None = None) -> None:  # fmt: skip
@@ -42,6 +44,7 @@ class Documents(QObject):
         self.errors: dict[str, str] = {}  # images that cannot be read
         self.statuses: dict[str, str] = {}  # as read by the loader, then as the editor wrote them
         self._unreported: dict[str, list[str]] = {}  # problems found while prefetching: said when shown
+        self._written: dict[str, int] = {}  # statuses the editor wrote, per image: a read from before is stale
         self._relay = Relay(self)
         self._relay.delivered.connect(self._arrived, Qt.ConnectionType.QueuedConnection)
         self._thresholds = Relay(self)
@@ -95,13 +98,24 @@ class Documents(QObject):
             del self._ready[key]
         tasks = [(item.key, self._task(item)) for item in near if self.loading(item.key)]
         current = tasks[0] if tasks and tasks[0][0] == items[index].key else None
-        self.loader.want(current, tasks[1:] if current else tasks)
+        key = items[index].key
+        if current is None and key in self._docs:  # kept with its history: its status may have changed meanwhile
+            store, asked = self.store, self._written.get(key, 0)  # (the viewer, `carseg status`)
+            current = (STATUS + key, lambda: (asked, store.status(key)))
+        self.loader.want(current, tasks[1:] if current and current[0] == key else tasks)
 
     def _task(self, item: EditorItem) -> Callable[[], Loaded]:
         threshold, project, store = self.threshold, self.project, self.store
         return lambda: load_arrays(project, item, threshold, store)
 
     def _arrived(self, key: str, result: object) -> None:
+        if key.startswith(STATUS):
+            key = key[len(STATUS) :]
+            # Dropped when the editor wrote a status since it was asked for: that one is newer.
+            if isinstance(result, tuple) and result[0] == self._written.get(key, 0):
+                self.statuses[key] = result[1]
+                self.statusRead.emit(key)
+            return
         item = self._items.get(key)
         if isinstance(result, Exception) or not isinstance(result, Loaded):
             result = Loaded(key, error=f"cannot open {key}: {result}")
@@ -113,6 +127,10 @@ class Documents(QObject):
             self.statuses[key] = result.status
             self._unreported.setdefault(key, []).extend(result.problems)
         self.arrived.emit(key)
+
+    def status_written(self, key: str, status: str) -> None:
+        self.statuses[key] = status
+        self._written[key] = self._written.get(key, 0) + 1
 
     def report(self, key: str) -> None:
         """The image is on screen: say its problems now (once), not when it was prefetched."""
