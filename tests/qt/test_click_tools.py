@@ -159,6 +159,7 @@ def test_a_positive_click_in_a_missing_part_grows_the_mask_only_inside_its_crop(
     assert session.clicks == [] and session.markers.clicks == []  # the undone click is gone with its step
     editor.redo()
     assert doc.mask[cy, cx] == 1 and doc.stack.count() == 1
+    assert session.clicks == [click] and session.markers.clicks == [click]  # and back with it
 
 
 def test_holes_survive_a_negative_click_elsewhere(qtbot, editor, disc) -> None:  # type: ignore[no-untyped-def]

@@ -67,9 +67,11 @@ class ClickSession(QObject):
         self._waiting: list[_Pending] = []
         self._in_flight = False
         self._gen = 0
-        # Undoing a click's step takes its clicks away too (as interactive segmentation tools do): for each
-        # step, the undo stack's index after it and how many clicks there were before it.
-        self._steps: list[tuple[int, int]] = []
+        # Undoing a click's step takes its clicks away too (as interactive segmentation tools do), redoing it
+        # brings them back: for each step, the undo stack's index after it, how many clicks there were
+        # before it, and its clicks.
+        self._steps: list[tuple[int, int, list[Click]]] = []
+        self._redo: list[tuple[int, int, list[Click]]] = []
         self._used = 0  # clicks used by the last step
         self.markers = ClickMarkers()
         canvas.scene().addItem(self.markers)
@@ -93,16 +95,24 @@ class ClickSession(QObject):
                 self.document.stack.indexChanged.connect(self._undone)
             self._gen += 1  # whatever is computing is for the previous image
             self._waiting.clear()
-            self._steps, self._used = [], 0
+            self._steps, self._redo, self._used = [], [], 0
             self.set_clicks([])
         active = isinstance(self.canvas.tool, ClickTool)
         if self.banner.isVisible() != (active and bool(self.banner.text())):
             self.banner.setVisible(active and bool(self.banner.text()))
 
     def _undone(self, index: int) -> None:
+        """The undo stack moved to ``index``: the clicks follow the steps undone or redone."""
         while self._steps and self._steps[-1][0] > index:
-            self._used = self._steps.pop()[1]
+            step = self._steps.pop()
+            self._redo.append(step)
+            self._used = step[1]
             self.set_clicks(self.clicks[: self._used])
+        while self._redo and self._redo[-1][0] <= index:
+            step = self._redo.pop()
+            self._steps.append(step)
+            self._used = len(step[2])
+            self.set_clicks(list(step[2]))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Hide:
@@ -215,8 +225,9 @@ class ClickSession(QObject):
             doc.begin_edit()
             edit.apply(doc.mask)
             doc.live_change(edit.bbox)
+            self._redo = []  # the push drops the stack's redo steps
             if doc.push(edit, "Smart click" if result.method == "refiner" else "GrabCut"):
-                self._steps.append((doc.stack.index(), self._used))
+                self._steps.append((doc.stack.index(), self._used, self.clicks[: result.clicks]))
         self._used = max(self._used, result.clicks)
         self.last_ms = (time.perf_counter() - result.asked) * 1000
         words = "click refiner" if result.method == "refiner" else "GrabCut"
