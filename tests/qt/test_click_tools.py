@@ -282,3 +282,18 @@ def test_a_crop_edited_while_computing_is_not_overwritten(qtbot, editor, disc, m
     go.set()
     qtbot.waitUntil(lambda: "The mask changed while the click was computed" in session.banner.text())
     assert np.array_equal(doc.mask, edited) and doc.stack.count() == 0
+
+
+def test_grabcut_seeds_from_the_mask_then_the_prediction_then_the_box() -> None:
+    from carseg_gui.qt.editor.click_engine import _seed
+
+    mask = np.zeros((100, 100), np.uint8)
+    prob = np.zeros((100, 100), np.float32)
+    prob[40:60, 40:60] = 0.9
+    box = (20, 80, 20, 80)
+    assert _seed(mask, None, box, dragged=False) is None  # a click on an empty mask, no model: clicks only
+    assert _seed(mask, prob, box, dragged=False) is prob  # the model's car where the mask has none yet
+    box_seed = _seed(mask, None, box, dragged=True)  # a dragged box: the car is inside it, its edge is not
+    assert box_seed is not None and box_seed[50, 50] == 1 and box_seed[20, 50] == 0 and box_seed[10, 10] == 0
+    mask[45:55, 45:55] = 1
+    assert _seed(mask, prob, box, dragged=True) is None  # the mask has car in the box: it is the seed
