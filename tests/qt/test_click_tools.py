@@ -17,6 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -297,3 +298,23 @@ def test_grabcut_seeds_from_the_mask_then_the_prediction_then_the_box() -> None:
     assert box_seed is not None and box_seed[50, 50] == 1 and box_seed[20, 50] == 0 and box_seed[10, 10] == 0
     mask[45:55, 45:55] = 1
     assert _seed(mask, prob, box, dragged=True) is None  # the mask has car in the box: it is the seed
+
+
+def test_an_editor_deleted_while_a_click_computes_leaves_no_error(qtbot, tmp_path, disc, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "project").mkdir()
+    editor = MaskEditor(tmp_path / "project", write_items(tmp_path / "data"), 0)  # not qtbot's: deleted here
+    editor.show()
+    qtbot.waitUntil(lambda: editor.document is not None)
+    editor.canvas.zoom_100()
+    session = choose(qtbot, editor, "smart")
+    go, works = threading.Event(), disc.predict
+    monkeypatch.setattr(disc, "predict", lambda batch: (go.wait(30), works(batch))[1])
+    errors: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    press(editor, (200, 20))
+    editor.close()
+    editor.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(session))  # the editor, its session and engine are gone
+    go.set()  # the click thread finishes its request for nobody
+    qtbot.waitUntil(lambda: not any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()))
+    assert errors == []

@@ -125,11 +125,18 @@ class ClickEngine(QObject):
                 if isinstance(request, LoadRequest):
                     self._load(request.project)
                 else:
-                    self.computed.emit(self._compute(request))
+                    self._say("computed", self._compute(request))
             except Exception as exc:  # a message for the editor, never a dead thread
                 log.warning("click tool: %s", traceback.format_exc())
                 gen = request.gen if isinstance(request, ClickRequest) else -1
-                self.failed.emit(gen, describe_error(exc))
+                self._say("failed", gen, describe_error(exc))
+
+    def _say(self, signal: str, *args: Any) -> None:
+        """Emit ``signal``, unless the editor (and this engine with it) was deleted while the request ran."""
+        try:
+            getattr(self, signal).emit(*args)
+        except RuntimeError:  # "Internal C++ object already deleted": nobody is left to tell
+            log.debug("click engine: result dropped, the editor is gone")
 
     def _load(self, project: Path) -> None:
         preload_tensorflow()
@@ -145,12 +152,12 @@ class ClickEngine(QObject):
             cached = _REFINERS.get(stamp) if stamp else None
         if cached is not None:
             self._refiner = cached
-            self.loaded.emit(cached.folder, "")
+            self._say("loaded", cached.folder, "")
             return
         latest = load_latest(project)
         self._refiner = latest.refiner
         if latest.refiner is None:
-            self.loaded.emit(latest.folder, latest.problem or "no click refiner")
+            self._say("loaded", latest.folder, latest.problem or "no click refiner")
             return
         size = latest.refiner.input_size
         for _ in range(2):  # the first call traces the graph, the second sets up its kernels: not at a click
@@ -158,7 +165,7 @@ class ClickEngine(QObject):
         if stamp:
             with _REFINERS_LOCK:
                 _REFINERS[stamp] = latest.refiner
-        self.loaded.emit(latest.folder, "")
+        self._say("loaded", latest.folder, "")
 
     def _photo(self, request: ClickRequest) -> np.ndarray:
         if self._rgb is None or self._rgb[0] is not request.document:
