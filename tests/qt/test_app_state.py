@@ -210,3 +210,18 @@ def test_a_project_held_by_another_process_says_who_and_that_nothing_started(qtb
         holder.communicate("", timeout=30)
     # once the other process is done, the same action works
     assert wait_job(qtbot, window, "preprocess", lambda: window.controller.preprocess(32)) == "succeeded"
+
+
+def test_a_broken_run_is_listed_with_the_file_that_does_not_read(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]
+    assert open_dataset(qtbot, window, sample) == "succeeded"
+    folder = fake_run(window.state.project, "20000101-000000", 32, b"not a model")
+    (folder / "status.json").write_text("{ damaged")
+    window.state.reload_runs()
+    window.training_panel.runs.refresh()
+    tree = window.training_panel.runs.tree
+    item = next(
+        tree.topLevelItem(i) for i in range(tree.topLevelItemCount()) if tree.topLevelItem(i).text(1) == folder.name
+    )
+    assert item.text(3) == "broken"
+    tip = item.toolTip(0)
+    assert tip.startswith(f"Run {folder.name} cannot be used: ") and "status.json" in tip

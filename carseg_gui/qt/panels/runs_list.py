@@ -93,7 +93,10 @@ class RunsList(QWidget):
             tip = settings_tooltip(run)
             for col in range(len(COLUMNS)):
                 item.setToolTip(col, tip)
-            if not run.has_model:
+            if run.problem:  # a file of the run does not read back: say which, for every column
+                for col in range(len(COLUMNS)):
+                    item.setToolTip(col, f"Run {run.id} cannot be used: {run.problem}")
+            elif not run.has_model:
                 item.setToolTip(3, "no saved model: it stopped before its first epoch ended")
             self.tree.addTopLevelItem(item)
             if run.id == keep:
