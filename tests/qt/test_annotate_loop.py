@@ -14,6 +14,7 @@ import pytest
 from carseg_gui.core.corrections import correction_path
 from carseg_gui.core.imageio import read_mask
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job
+from tests.qt.test_editor import drag
 
 pytestmark = pytest.mark.slow
 
@@ -30,10 +31,24 @@ def test_approve_a_draft_then_train_and_export_it(qtbot, window, sample: Path, t
     editor = window.open_image(viewer.model.rows[0].row)
     qtbot.waitUntil(lambda: editor.document is not None and not editor.loading, timeout=60_000)
     assert editor.document.draft and editor.current_key == key
+    # The draft is the prediction export would write for it (the same function, at the photo's size).
+    predicted = tmp_path / "predicted"
+    exported = wait_job(qtbot, window, "export", lambda: window.controller.export(predicted, "test", "png", 0.5, False))
+    assert exported == "succeeded"
+    draft = read_mask(predicted / f"{Path(key).stem}.png") > 127
+    np.testing.assert_array_equal(editor.document.mask.astype(bool), draft)
+    # A brush stroke (mouse events on the canvas), then approve: the person's mask is the one kept.
+    editor.set_tool("brush")
+    editor.canvas.set_brush_size(9)
+    h, w = editor.document.shape
+    drag(editor, [(w * 0.1, h * 0.1), (w * 0.3, h * 0.1)])
+    qtbot.waitUntil(lambda: correction_path(st.project, key).exists(), timeout=30_000)
+    painted = editor.document.mask.copy()
+    assert painted.sum() > draft.sum() and painted[int(h * 0.1), int(w * 0.2)] == 1
     with qtbot.waitSignal(editor.statusChanged, timeout=30_000):
-        editor.set_status("approved")  # an untouched draft: the prediction becomes its mask
+        editor.set_status("approved")
     editor.close()
-    qtbot.waitUntil(lambda: correction_path(st.project, key).exists())
+    np.testing.assert_array_equal(read_mask(correction_path(st.project, key)) > 127, painted.astype(bool))
     assert [r.key for r in viewer.model.rows] == [other]  # no longer among the images without a mask
     assert (data.labelled.text(), data.unlabelled.text()) == ("21 labelled (1 by you)", "1 without a mask")
     viewer.set_box.setCurrentIndex(viewer.set_box.findData("train"))
@@ -51,9 +66,8 @@ def test_approve_a_draft_then_train_and_export_it(qtbot, window, sample: Path, t
     export.format_box.setCurrentIndex(export.format_box.findData("png"))
     export.folder.setText(str(tmp_path / "masks"))
     assert wait_job(qtbot, window, "export", export.start) == "succeeded"
-    approved = read_mask(correction_path(st.project, key)) > 127
     written = read_mask(tmp_path / "masks" / f"{Path(key).stem}.png") > 127
-    np.testing.assert_array_equal(written, approved)
+    np.testing.assert_array_equal(written, painted.astype(bool))  # the stroke is in the exported mask
     with open(tmp_path / "masks" / "manifest.csv", newline="") as f:
         sources = {r["key"]: r["source"] for r in csv.DictReader(f)}
     assert sources == {key: "approved", other: "predicted"}
