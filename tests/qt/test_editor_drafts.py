@@ -55,6 +55,8 @@ def test_an_image_without_a_mask_opens_with_the_prediction_as_draft(qtbot, proje
     assert doc.prob is not None and doc.prob.shape == (300, 400) and doc.rgb.shape == (300, 400, 3)
     assert "run-7" in editor.status_row.note.text() and editor.status_row.note.isVisibleTo(editor)
     assert editor.act_reset.text() == "Reset to the draft"
+    # Dice of a draft against the prediction it started from is 1 by construction: said so, not a score
+    assert editor.panel.dice.text().endswith("at 400×300, your draft vs the prediction")
     # Tools work on it as on any mask; reset goes back to the draft, and then there is no correction.
     drag(editor, [(20, 20), (120, 40)])
     qtbot.waitUntil(lambda: StateStore(project).status(KEY) == "corrected")

@@ -334,6 +334,8 @@ class MaskEditor(QWidget):
         else:  # at the photo's size: the viewer's thumbnails score at the cache's smaller size
             h, w = doc.shape
             text = f"{dice(doc.mask, doc.pred):.4f} at {w}×{h}"
+            if doc.draft:  # the draft starts as the prediction: the Dice says how much was changed
+                text += ", your draft vs the prediction"
         self.panel.dice.setText(text)
 
     def _show_cursor(self, x: int, y: int) -> None:
