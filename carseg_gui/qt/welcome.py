@@ -15,11 +15,14 @@ STEPS = """<ol style="margin-left: 0px">
 <li><p><b>Preprocess and train.</b> The images are resized and the masks binarised into a cache
 (Dataset panel, <i>Preprocess</i>); then <i>Train</i> a U-Net in the Training tab and watch the curves.
 The best model is kept, even when you cancel.</p></li>
-<li><p><b>Review, correct, retrain.</b> The Viewer tab pages through the predictions, worst first if you
-like. Double-click an image to correct its mask, approve or exclude it, then train again from the
-current model and compare the validation Dice before and after.</p></li>
-<li><p><b>Export.</b> Write the predicted masks (PNG, or a Carvana RLE CSV) to a folder of your choice
-(File ▸ Export masks…, Ctrl+E).</p></li>
+<li><p><b>Review, correct, annotate, retrain.</b> The Viewer tab pages through the predictions, worst
+first if you like. Double-click an image to correct its mask (the smart click, S, redraws the mask
+around a click), approve or exclude it. Images without a mask open with the model's prediction as a draft: approve
+or correct it and it joins the training. Then train again and compare the validation Dice before and
+after.</p></li>
+<li><p><b>Export.</b> Write the masks (your corrections where you made them, else the predictions) to a
+folder: PNG, Carvana GIF or RLE CSV, YOLO polygons, COCO JSON or cut-outs (File ▸ Export masks…,
+Ctrl+E).</p></li>
 </ol>"""
 
 
