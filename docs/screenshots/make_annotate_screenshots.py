@@ -3,7 +3,7 @@
 - ``viewer-unlabelled.png``: the viewer on the images without a mask, least confident first, each row with
   its expected Dice and where its mask would come from;
 - ``editor-draft.png``: the least confident one opened in the mask editor: the active run's prediction is
-  the draft, the smart click tool (S) chosen;
+  the draft, to correct or approve;
 - ``editor-smart-click.png``: a labelled photo whose mask lost its front (erased with the brush), fixed
   with one smart click in the gap (the project's click refiner when one is trained, else GrabCut: the
   line over the photo says which). The edits are undone afterwards, so the sample is left as it was.
@@ -72,29 +72,29 @@ def main(sample: Path, out: Path) -> None:
     editor = window.open_image(viewer.model.rows[0].row)
     wait(app, lambda: editor.document is not None and not editor.loading, "the editor's draft")
     editor.resize(1280, 800)
-    editor.set_tool("smart")
     app.processEvents()
     editor.grab().save(str(out / "editor-draft.png"))
 
     # The smart click on a labelled photo whose mask lost its front: one positive click in the gap.
     viewer.set_box.setCurrentIndex(viewer.set_box.findData("train"))
     wait(app, lambda: bool(viewer.model.rows), "the labelled rows")
-    key = viewer.model.rows[0].key
-    editor = window.open_image(viewer.model.rows[0].row)  # the same editor, now on the labelled rows
+    side = [r for r in viewer.model.rows if r.key.endswith("_05.jpg")] or viewer.model.rows  # a side view
+    key = side[0].key
+    editor = window.open_image(side[0].row)  # the same editor, now on the labelled rows
     wait(app, lambda: editor.current_key == key and editor.document is not None and not editor.loading, key)
     editor.resize(1280, 800)
     doc = editor.document
     ys, xs = np.nonzero(doc.mask)
-    front_x = int(xs.max())
-    front_y = int(np.median(ys[xs > front_x - 0.05 * (xs.max() - xs.min())]))
-    gap = int(0.12 * (xs.max() - xs.min()))
+    width = int(xs.max() - xs.min())
+    front_x, front_y = int(xs.max() - 0.12 * width), int(np.median(ys))
+    gap = int(0.3 * width)
     editor.set_tool("eraser")
     editor.canvas.set_brush_size(gap)
-    click(editor, front_x - gap * 0.3, front_y, Qt.MouseButton.LeftButton)
+    click(editor, front_x, front_y, Qt.MouseButton.LeftButton)
     wait(app, lambda: doc.stack.count() >= 1, "the erased front")
     editor.set_tool("smart")
     steps = doc.stack.count()
-    click(editor, front_x - gap * 0.3, front_y, Qt.MouseButton.LeftButton)
+    click(editor, front_x, front_y, Qt.MouseButton.LeftButton)
     wait(app, lambda: doc.stack.count() > steps, "the smart click", seconds=120)
     app.processEvents()
     editor.grab().save(str(out / "editor-smart-click.png"))

@@ -56,7 +56,10 @@ def test_an_image_without_a_mask_opens_with_the_prediction_as_draft(qtbot, proje
     assert "run-7" in editor.status_row.note.text() and editor.status_row.note.isVisibleTo(editor)
     assert editor.act_reset.text() == "Reset to the draft"
     # Dice of a draft against the prediction it started from is 1 by construction: said so, not a score
-    assert editor.panel.dice.text().endswith("at 400×300, your draft vs the prediction")
+    assert (
+        editor.panel.dice.text() == "1.0000 at 400×300 (draft)"
+        and "1.0000 means unchanged" in editor.panel.dice.toolTip()
+    )
     # Tools work on it as on any mask; reset goes back to the draft, and then there is no correction.
     drag(editor, [(20, 20), (120, 40)])
     qtbot.waitUntil(lambda: StateStore(project).status(KEY) == "corrected")

@@ -335,8 +335,12 @@ class MaskEditor(QWidget):
             h, w = doc.shape
             text = f"{dice(doc.mask, doc.pred):.4f} at {w}×{h}"
             if doc.draft:  # the draft starts as the prediction: the Dice says how much was changed
-                text += ", your draft vs the prediction"
+                text += " (draft)"
         self.panel.dice.setText(text)
+        self.panel.dice.setToolTip(
+            "Dice of the mask against the run's prediction, at the photo's size"
+            + ("; a draft starts as that prediction, so 1.0000 means unchanged" if doc and doc.draft else "")
+        )
 
     def _show_cursor(self, x: int, y: int) -> None:
         self.status_row.cursor.setText(f"x {x}  y {y}   " if x >= 0 else "")
