@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import cv2
@@ -56,7 +57,10 @@ def main(out: Path) -> None:
         editor = MaskEditor(Path(tmp), [item, *others], 0)
         editor.resize(1280, 800)
         editor.show()
-        app.processEvents()
+        end = time.monotonic() + 60
+        while (editor.document is None or editor.loading) and time.monotonic() < end:  # loads in a thread
+            app.processEvents()
+            time.sleep(0.02)
         canvas, vp = editor.canvas, editor.canvas.viewport()
         editor.set_mode("disagreement")
 
