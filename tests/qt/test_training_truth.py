@@ -50,7 +50,12 @@ def test_curves_show_the_run_that_just_ran(qtbot, window, sample: Path) -> None:
     panel.runs.refresh(select="20000101-000000")
     assert len(panel.curves.history) == 3  # the old run, selected
     set_training(window, size=32, epochs=1, batch_size=8, patience=1)
+    said: list[str] = []  # the dataset panel's cache line while the training's batches run
+    window.controller.runner.progress.connect(
+        lambda _n, p: said.append(window.dataset_panel.cache_label.text()) if p.stage == "batch" else None
+    )
     assert wait_job(qtbot, window, "train", lambda: panel.train_button.click()) == "succeeded"
+    assert said and all(text.endswith("at 32×32 (built)") for text in said), said  # not "not built yet"
     new = st.runs[-1]
     assert new.id != "20000101-000000"
     assert panel.runs.current().id == new.id  # the list selects the run that ran...
@@ -86,6 +91,13 @@ def test_chart_axes_follow_the_data_and_legends_cover_nothing(qtbot) -> None:  #
         qtbot.waitUntil(lambda legend=legends[0]: legend.pos().y() > 0)  # laid out
         box, legend = plot.getViewBox().sceneBoundingRect(), legends[0].sceneBoundingRect()
         assert legend.top() >= box.bottom()
+    # The "best" label goes to the left of its line in the right half of the plot: at the last epoch it
+    # was drawn past the plot's edge and cut off ("be").
+    history = [{"loss": 1.0 / e, "val_loss": 1.2 / e, "dice": 0.1 * e, "val_dice": 0.1 * e} for e in range(1, 10)]
+    view.set_history(history, best_epoch=9)
+    assert view.loss_best.label.anchors[0] == (1, 0.5) and view.score_best.label.anchors[0] == (1, 0.5)
+    view.set_history(history, best_epoch=2)
+    assert view.loss_best.label.anchors[0] == (0, 0.5) and view.score_best.label.anchors[0] == (0, 0.5)
 
 
 @pytest.mark.slow

@@ -92,11 +92,16 @@ class CurvesView(QWidget):
         for key, curve in self.curves.items():
             points = [(e, h[key]) for e, h in zip(epochs, self.history, strict=True) if key in h]
             curve.setData([p[0] for p in points], [p[1] for p in points])
+        first, last, step = epoch_axis(len(self.history))
         for line in (self.loss_best, self.score_best):
             line.setVisible(bool(best_epoch))
             if best_epoch:
                 line.setValue(best_epoch)
-        first, last, step = epoch_axis(len(self.history))
+                # "best" to the right of the line, or to its left when the line is in the right half
+                # (at the last epoch the label would be cut off by the plot's edge)
+                side = 1 if best_epoch > (first + last) / 2 else 0
+                line.label.anchors = [(side, 0.5), (side, 0.5)]
+                line.label.updatePosition()
         for plot in (self.loss_plot, self.score_plot):
             plot.setXRange(first, last, padding=0)
             plot.getAxis("bottom").setTickSpacing(step, step)

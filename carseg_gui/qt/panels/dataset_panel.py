@@ -86,6 +86,7 @@ class DatasetPanel(QWidget):
         facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.layout_label, self.labelled, self.unlabelled = QLabel("–"), QLabel("–"), QLabel("–")
         self.problem_count, self.cache_label = QLabel("–"), QLabel("–")
+        self._built_by_job: tuple[int, int] | None = None  # (size, images) of a cache a running job built
         for label in (self.layout_label, self.cache_label):  # wrap: long folder names never widen the panel
             label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -184,7 +185,10 @@ class DatasetPanel(QWidget):
         if ds is None:
             return
         cache = st.caches.get(st.size)
-        if cache is None:
+        built = self._built_by_job
+        if cache is None and built is not None and built[0] == st.size:  # the running job built it just now
+            self.cache_label.setText(f"{built[1]} images at {built[0]}×{built[0]} (built)")
+        elif cache is None:
             others = ", ".join(f"{s}×{s}" for s in sorted(st.caches))
             extra = f" (exists at {others})" if others else ""
             self.cache_label.setText(f"not built yet at {st.size}×{st.size}{extra}")
@@ -245,12 +249,16 @@ class DatasetPanel(QWidget):
         rate = p.info.get("rate", rate)
         if p.stage == "preprocess" and p.total and p.done >= p.total:
             self.rate_label.setText(f"Cache up to date: {p.total} images")  # training or export go on
+            if name != "preprocess":  # the job built it and goes on: the facts above must not say "not built"
+                self._built_by_job = (int(p.info.get("size", self.state.size)), p.total)
+                self.show_cache()
         elif p.message and p.done == 0:
             self.rate_label.setText(p.message)
         elif rate:
             self.rate_label.setText(f"{rate:.0f} images/s · {duration(left)} left")
 
     def _ended(self, name: str, outcome: str) -> None:
+        self._built_by_job = None  # the state's caches say it from now on
         if name == "preprocess" and outcome == "cancelled":
             self.rate_label.setText("Cancelled: the previous cache is unchanged")
         elif name == "preprocess" and outcome == "succeeded":
