@@ -152,6 +152,8 @@ class AppState(QObject):
             return "this run has no saved model (it stopped before its first epoch ended)"
         if reason is None and run is not None and run.id == self.active_run:
             return "this run is already the active one"
+        if reason is None and run is not None and run.status == "running" and self.busy == "train":
+            return "this run is still training: it becomes the active one when it finishes"
         return reason
 
     def bind(self, target: Switchable, action: str, tip: str) -> None:

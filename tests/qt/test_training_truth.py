@@ -106,14 +106,21 @@ def test_a_cancelled_run_is_described_as_what_it_kept(qtbot, window, sample: Pat
     assert open_dataset(qtbot, window, sample) == "succeeded"
     set_training(window, size=32, epochs=5, batch_size=8, patience=5)
 
+    seen: list[tuple[str, bool, str]] = []
+
     def cancel_after_the_first_epoch(_name: str, p) -> None:  # type: ignore[no-untyped-def]
         if p.stage == "epoch" and p.done >= 1:
+            runs = panel.runs
+            current = runs.current()
+            seen.append((current.status if current else "", runs.use_button.isEnabled(), runs.use_button.toolTip()))
             window.controller.cancel()
 
     window.controller.runner.progress.connect(cancel_after_the_first_epoch)
     assert wait_job(qtbot, window, "train", lambda: panel.train_button.click()) == "cancelled"
     run = st.runs[-1]
     assert run.has_model
+    # while it trained, the running run could not be made active by hand (training activates it at the end)
+    assert seen and seen[0][0] == "running" and not seen[0][1] and "still training" in seen[0][2], seen
     text = panel.outcome.text()
     assert text.startswith(f"Run {run.id} cancelled after ") and text.endswith("Its best model is kept.")
     assert "preparing the cache" not in text and "no run was started" not in text
