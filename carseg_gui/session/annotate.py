@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -146,13 +147,13 @@ def queue(
     statuses = StateStore(project).statuses()
     if which == "unlabelled":
         keys = [k for k, s in sources.items() if s == "predicted"]
-        scores = confidence_scores(cache, run, load_run_model(run), progress=progress, cancel=cancel)
+        scores = confidence_scores(cache, run, _Lazy(lambda: load_run_model(run)), progress=progress, cancel=cancel)
         cars = {row["key"]: row.get("car") or row["key"] for row in cache.rows}
         known = {k: scores.get(k, 1.0) for k in keys}
         ranked = least_confident_first(known, {k: cars[k] for k in keys}) if order != "dataset" else keys
     else:
         keys = [k for k, s in sources.items() if s != "predicted" and statuses.get(k) != "excluded"]
-        scores = review_scores(cache, run, load_run_model(run), progress=progress, cancel=cancel)
+        scores = review_scores(cache, run, _Lazy(lambda: load_run_model(run)), progress=progress, cancel=cancel)
         position = {k: i for i, k in enumerate(worst_first(scores))}
         ranked = sorted(keys, key=lambda k: position.get(k, len(position))) if order != "dataset" else keys
     items = [
@@ -235,3 +236,16 @@ def _cached_confidence(run: RunInfo) -> dict[str, float]:
     cached = read_json(run.folder / "confidence.json", default=None) or {}
     scores = cached.get("scores") if isinstance(cached, dict) else None
     return dict(scores) if isinstance(scores, dict) else {}
+
+
+class _Lazy:
+    """The run's model, loaded at its first use: a queue whose scores are all cached in the run's folder
+    needs no TensorFlow and no model load (seconds) at all."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load, self._model = load, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._model is None:
+            self._model = self._load()
+        return getattr(self._model, name)

@@ -131,6 +131,19 @@ def test_the_queue_lists_every_unlabelled_image_least_confident_first(loop: dict
     assert dice == sorted(dice) and labelled["score"] == "dice_32"
 
 
+@pytest.mark.slow
+def test_a_queue_whose_scores_are_cached_loads_no_model(loop: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, project = loop["root"], loop["session"].project
+    first = {which: annotate.queue(root, project, which, order) for which, order in (("unlabelled", "confidence"),
+                                                                                     ("labelled", "dice"))}  # fmt: skip
+    loads: list[str] = []
+    real = annotate.load_run_model
+    monkeypatch.setattr(annotate, "load_run_model", lambda run, *a: loads.append(run.id) or real(run, *a))
+    again = {which: annotate.queue(root, project, which, order) for which, order in (("unlabelled", "confidence"),
+                                                                                     ("labelled", "dice"))}  # fmt: skip
+    assert again == first and loads == []  # both read the run's score files: no model, no TensorFlow
+
+
 def test_approving_without_a_run_is_refused_with_the_reason(tmp_path: Path) -> None:
     root = tmp_path / "sample"
     generate_sample(root, count=16, test_count=2, width=96, height=64)
