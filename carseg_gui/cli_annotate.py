@@ -12,6 +12,17 @@ from typing import Any
 from .core.jobs import ProgressFn
 
 STATUS_CHOICES = ("unreviewed", "corrected", "approved", "excluded")
+ORDER_WORDS = {
+    "confidence": "least confident first (one view per car at a time)",
+    "dice": "worst Dice first",
+    "dataset": "dataset order",
+}
+SOURCE_WORDS = {  # where the mask training and export use comes from
+    "mask": "the dataset's mask",
+    "corrected": "corrected by you",
+    "approved": "approved by you",
+    "predicted": "no mask: the prediction",
+}
 
 
 def cmd_review(args: argparse.Namespace, progress: ProgressFn) -> int:
@@ -24,11 +35,15 @@ def cmd_review(args: argparse.Namespace, progress: ProgressFn) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    score = "confidence" if args.set == "unlabelled" else result["score"].replace("_", " at ") + " px"
-    print(f"{len(result['items'])} {args.set} images, run {result['run']}, {order} order ({score}):")
+    if args.set == "unlabelled":
+        score = "score: the run's expected Dice of its own mask (confidence, 1 = sure)"
+    else:
+        score = f"score: Dice of mask and prediction at {result['score'].split('_')[-1]} px"
+    words = ORDER_WORDS.get(order, order)
+    print(f"{len(result['items'])} {args.set} images, run {result['run']}, {words}; {score}:")
     for item in result["items"][: args.limit or None]:
         value = "–" if item["score"] is None else f"{item['score']:.4f}"
-        print(f"  {value}  {item['key']}  ({item['status']}, mask: {item['source']})")
+        print(f"  {value}  {item['key']}  ({item['status']}; {SOURCE_WORDS.get(item['source'], item['source'])})")
     return 0
 
 

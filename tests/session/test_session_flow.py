@@ -222,3 +222,17 @@ def test_opening_counts_the_masks_people_made(tmp_path: Path) -> None:
     StateStore(snap.project).set_status(key, "approved")
     again = actions.open_project(root)
     assert again.counts is not None and again.counts.words() == "17 labelled (1 by you), 1 without a mask"
+
+
+@pytest.mark.slow
+def test_carseg_review_prints_the_same_queue_in_words(loop: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    from carseg_gui.cli import main
+
+    root, project = loop["root"], loop["session"].project
+    q = annotate.queue(root, project, "unlabelled", "confidence")
+    assert main(["review", str(root), "--project", str(project), "--set", "unlabelled", "--limit", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith(f"{len(q['items'])} unlabelled images, run {q['run']}, least confident first")
+    assert "expected Dice" in lines[0] and len(lines) == 3
+    first = q["items"][0]
+    assert lines[1] == f"  {first['score']:.4f}  {first['key']}  (unreviewed; no mask: the prediction)"
