@@ -82,7 +82,8 @@ def status_line(name: str, p: Progress) -> str:
         return f"Training: epoch {p.info.get('epoch')}/{p.info.get('epochs')} · batch {p.done}/{p.total}"
     if p.stage == "epoch":
         dice = p.info.get("val_dice", p.info.get("dice"))
-        score = f" · Dice {dice:.4f}" if dice is not None else ""
+        kind = "val Dice" if "val_dice" in p.info else "Dice"  # the panel's words: which Dice it is
+        score = f" · {kind} {dice:.4f}" if dice is not None else ""
         return f"Training: epoch {p.done}/{p.total} done{score} · best epoch {p.info.get('best_epoch')}"
     if p.stage == "model":
         return p.message or "Training: building the model…"

@@ -22,8 +22,9 @@ fi
 "$GUI" --sample --screenshot "$OUT/viewer.png" --tab viewer
 "$GUI" --sample --screenshot "$OUT/export.png" --tab export
 "$PY" "$OUT/make_editor_screenshot.py"
+"$PY" "$OUT/make_training_screenshot.py" "$OUT/training.png"   # a run in progress, on a temporary sample
 if ! ls "$SAMPLE/.carseg/refiner_runs"/*/model.keras >/dev/null 2>&1; then
   .venv/bin/carseg train-refiner "$SAMPLE" --epochs 12   # the smart click's refiner, a few minutes
 fi
 "$PY" "$OUT/make_annotate_screenshots.py" "$SAMPLE" "$OUT"
-echo "screenshots written to $OUT (training.png shows a run in progress and is made by hand)"
+echo "screenshots written to $OUT"

@@ -14,6 +14,16 @@ from carseg_gui.qt.panels.runs_list import COLUMNS
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job
 
 
+def test_the_status_line_names_which_dice_an_epoch_reports() -> None:
+    from carseg_gui.core.jobs import Progress
+    from carseg_gui.qt.progress import status_line
+
+    val = Progress("epoch", 3, 50, info={"val_dice": 0.5, "dice": 0.6, "best_epoch": 3})
+    assert status_line("train", val) == "Training: epoch 3/50 done · val Dice 0.5000 · best epoch 3"
+    no_val = Progress("epoch", 3, 50, info={"dice": 0.6, "best_epoch": 3})
+    assert status_line("train", no_val) == "Training: epoch 3/50 done · Dice 0.6000 · best epoch 3"
+
+
 def test_comparison_word_is_at_the_shown_precision() -> None:
     assert comparison_word(0.0, 0.0) == "no change"
     assert comparison_word(0.0, 0.00001) == "no change"  # both read 0.0000
