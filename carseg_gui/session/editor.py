@@ -29,7 +29,7 @@ from ..core.otsu import otsu_mask
 from ..core.postprocess import PostProcess
 from ..core.project import RunInfo
 from ..core.review import predicted_mask
-from .store import StateStore
+from .store import HUMAN_STATUSES, StateStore
 
 NO_RUN_NOTE = "no trained run yet: the draft is empty; paint the car"
 DRAFT_THRESHOLD = 0.5  # the run's threshold: what export writes by default
@@ -80,6 +80,24 @@ class Loaded:
     draft: bool = False  # the image has no mask of its own: ``original`` is the draft
     draft_run: str | None = None
     error: str | None = None  # the photo cannot be read: nothing else is set
+    draft_note: str = ""  # the draft's own words (which run), for mask_note after a decision
+
+
+def mask_note(draft: bool, draft_run: str | None, draft_note: str, status: str, has_correction: bool) -> str:
+    """What the editor says about the mask on screen, so that it matches what training and the export use.
+
+    A saved correction counts only while the image is corrected or approved (core.corrections): shown
+    under another status, the editor says that it is not used, and what is used instead."""
+    if has_correction and status not in HUMAN_STATUSES:
+        used = "the run's prediction" if draft else "the dataset's mask"
+        return (
+            f"your saved mask is shown, but while the image is {status} training and the export use {used}: "
+            "approve (A) to use yours, or reset"
+        )
+    if has_correction and draft:
+        source = f" (it started as the draft of run {draft_run})" if draft_run else ""
+        return f"your mask{source}: training and the export use it"
+    return draft_note
 
 
 def prediction_at(prob: np.ndarray | None, post: PostProcess | None, threshold: float) -> np.ndarray | None:
@@ -136,6 +154,8 @@ def load_arrays(project: Path, item: EditorItem, threshold: float = 0.5, store: 
     if problem:
         problems.append(problem)
     mask = correction if correction is not None else original.copy()
+    status = store.status(item.key)
+    draft_note, note = note, mask_note(item.mask_path is None, draft_run, note, status, correction is not None)
     if prob is None and item.prediction is not None:
         try:
             prob = item.prediction()
@@ -145,7 +165,7 @@ def load_arrays(project: Path, item: EditorItem, threshold: float = 0.5, store: 
     post = item.post or PostProcess()
     return Loaded(
         item.key, rgb, np.ascontiguousarray(mask, np.uint8), original, prob, prediction_at(prob, post, threshold),
-        threshold, store.status(item.key), problems, note, item.mask_path is None, draft_run,
+        threshold, status, problems, note, item.mask_path is None, draft_run, draft_note=draft_note,
     )  # fmt: skip
 
 

@@ -137,3 +137,28 @@ def test_a_mask_that_cannot_be_read_starts_empty_and_says_so(qtbot, tmp_path: Pa
     qtbot.waitUntil(lambda: editor.document is not None)
     assert not editor.document.mask.any() and cv2.countNonZero(editor.document.original) == 0
     editor.close()
+
+
+def test_the_note_says_which_mask_training_and_the_export_use(qtbot, project, drafted) -> None:  # type: ignore[no-untyped-def]
+    """A painted draft set back to unreviewed keeps its file, which training and the export do not use: the
+    editor says so instead of calling it the run's draft; approved, the note says the mask is used."""
+    item, _ = drafted
+    editor = open_editor(qtbot, project, [item])
+    assert "run-7" in editor.status_row.note.text() and "approve (A)" in editor.status_row.note.text()
+    drag(editor, [(20, 20), (120, 40)])
+    qtbot.waitUntil(lambda: StateStore(project).status(KEY) == "corrected")
+    with qtbot.waitSignal(editor.statusChanged):
+        editor.set_status("unreviewed")
+    note = editor.status_row.note.text()
+    assert note.startswith("your saved mask is shown, but while the image is unreviewed") and "prediction" in note
+    assert not editor.panel.dice.text().endswith("(draft)")  # edited: a real Dice against the prediction
+    editor.close()
+    again = open_editor(qtbot, project, [item])  # reopened: the same words, from the loader
+    assert again.status_row.note.text() == note and correction_path(project, KEY).exists()
+    with qtbot.waitSignal(again.statusChanged):
+        again.set_status("approved")
+    assert (
+        again.status_row.note.text()
+        == "your mask (it started as the draft of run run-7): training and the export use it"
+    )
+    again.close()

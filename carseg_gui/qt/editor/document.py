@@ -60,6 +60,7 @@ class MaskDocument(QObject):
         self.note = ""  # what the editor says about the starting mask (a draft)
         self.draft = False  # no mask of its own: ``original`` is the run's prediction (or empty)
         self.draft_run: str | None = None
+        self.draft_note = ""  # the draft's own words, kept for the note after a decision
 
     @classmethod
     def from_loaded(cls, loaded: Loaded, post: PostProcess | None, parent: QObject | None = None) -> MaskDocument:
@@ -67,7 +68,7 @@ class MaskDocument(QObject):
         doc = cls(loaded.key, loaded.mask, loaded.original, loaded.prob, parent, post, loaded.rgb, loaded.pred,
                   loaded.threshold)  # fmt: skip
         doc.problems, doc.note = list(loaded.problems), loaded.note
-        doc.draft, doc.draft_run = loaded.draft, loaded.draft_run
+        doc.draft, doc.draft_run, doc.draft_note = loaded.draft, loaded.draft_run, loaded.draft_note
         return doc
 
     @property

@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from ...core import masks
 from ...core.metrics import dice
+from ...session.editor import mask_note
 from .autosave import AutoSave
 from .canvas import MaskCanvas
 from .document import EditorItem, MaskDocument
@@ -281,6 +283,11 @@ class MaskEditor(QWidget):
         if key == self.current_key:
             self._status = status
             self.panel.show_status(status)
+            doc = self.document
+            if doc is not None:  # the note says which mask training and the export use now
+                saved = (doc.draft and status == "approved") or not np.array_equal(doc.mask, doc.original)
+                doc.note = mask_note(doc.draft, doc.draft_run, doc.draft_note, status, saved)
+                self.status_row.show_note(doc.note)
 
     def _save_failed(self, key: str, message: str) -> None:
         if key == self.current_key:
@@ -334,7 +341,7 @@ class MaskEditor(QWidget):
         else:  # at the photo's size: the viewer's thumbnails score at the cache's smaller size
             h, w = doc.shape
             text = f"{dice(doc.mask, doc.pred):.4f} at {w}×{h}"
-            if doc.draft:  # the draft starts as the prediction: the Dice says how much was changed
+            if doc.draft and np.array_equal(doc.mask, doc.original):  # an untouched draft: 1 by construction
                 text += " (draft)"
         self.panel.dice.setText(text)
         self.panel.dice.setToolTip(
