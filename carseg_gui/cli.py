@@ -101,6 +101,10 @@ def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
 
     if not 0 < args.threshold < 1:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    if args.feather < 0:
+        raise InputError(f"--feather must be 0 or more px, got {args.feather}")
+    if (args.feather or args.background) and args.format != "cutout":
+        raise InputError("--feather and --background shape cut-outs: add --format cutout")
     project = _project(args)
     _note_broken_runs(project)
     summary = predict_to_folder(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .core.jobs import ProgressFn
+from .core.jobs import InputError, ProgressFn
 
 STATUS_CHOICES = ("unreviewed", "corrected", "approved", "excluded")
 ORDER_WORDS = {
@@ -29,6 +29,8 @@ def cmd_review(args: argparse.Namespace, progress: ProgressFn) -> int:
     from .core.project import resolve_project
     from .session.annotate import queue
 
+    if args.limit < 0:
+        raise InputError(f"--limit must be 0 (all) or more, got {args.limit}")
     project = resolve_project(Path(args.data), Path(args.project) if args.project else None)
     order = args.order or ("confidence" if args.set == "unlabelled" else "dice")
     result = queue(Path(args.data), project, args.set, order, progress)

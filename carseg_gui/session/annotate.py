@@ -141,6 +141,12 @@ def queue(
         raise InputError(f"unknown set {which!r} (choose unlabelled or labelled)")
     if order not in ("confidence", "dice", "dataset"):
         raise InputError(f"unknown order {order!r} (choose confidence, dice or dataset)")
+    if (which, order) in (("unlabelled", "dice"), ("labelled", "confidence")):
+        fits = "confidence" if which == "unlabelled" else "dice"
+        raise InputError(
+            f"order {order!r} does not apply to the {which} set (choose {fits} or dataset): "
+            "images without a mask have no Dice, and labelled ones are ranked by their Dice"
+        )
     run = find_run(project, "active")
     cache = prepare(root, project, int(run.config.get("size", 128)), progress, cancel)
     sources = mask_sources(cache, project)
@@ -203,6 +209,7 @@ def export(
 
     if fmt == "rle":
         fmt, rle = None, Path(out) / SUBMISSION_NAME
+    _outside_dataset(Path(out), Path(root), Path(project))
     info = find_run(project, run)
     cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
     model = load_run_model(info, tta)
@@ -227,6 +234,17 @@ def export(
     target = (Path(out) if fmt else Path(rle).parent if rle else Path(out)) / MANIFEST_CSV
     atomic_write_bytes(target, text.getvalue().encode("utf-8", "surrogateescape"))
     return summary
+
+
+def _outside_dataset(out: Path, root: Path, project: Path) -> None:
+    """Masks written into the dataset's folders would be read back as photos (and the user's folders must
+    not change): refused, unless the folder is inside the project folder."""
+    where, data, own = out.expanduser().resolve(), root.expanduser().resolve(), project.expanduser().resolve()
+    if where.is_relative_to(data) and not where.is_relative_to(own):
+        raise InputError(
+            f"{out} is inside the dataset folder {root}: the masks would be read as new photos; "
+            "choose a folder outside it"
+        )
 
 
 def _cached_confidence(run: RunInfo) -> dict[str, float]:

@@ -29,3 +29,33 @@ def test_os_errors(
     assert cli.main(["sample", str(tmp_path / "s")]) == code
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["predict", "{data}", "--out", "{data}/train", "--set", "test"], "is inside the dataset folder"),
+        (
+            ["predict", "{data}", "--out", "{out}", "--format", "cutout", "--feather", "-3"],
+            "--feather must be 0 or more",
+        ),
+        (["predict", "{data}", "--out", "{out}", "--feather", "3"], "add --format cutout"),
+        (["review", "{data}", "--limit", "-1"], "--limit must be 0 (all) or more"),
+        (["review", "{data}", "--set", "labelled", "--order", "confidence"], "does not apply to the labelled set"),
+        (["review", "{data}", "--set", "unlabelled", "--order", "dice"], "does not apply to the unlabelled set"),
+    ],
+)
+def test_review_and_predict_refuse_what_cannot_be_meant(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], words: str
+) -> None:
+    from carseg_gui.core.sample import generate_sample
+
+    data = tmp_path / "data"
+    generate_sample(data, count=16, test_count=2, width=96, height=64)
+    before = sorted(p.name for p in (data / "train").iterdir())
+    argv = [a.format(data=data, out=tmp_path / "out") for a in args]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in (data / "train").iterdir()) == before  # nothing written into the dataset
+    assert not (tmp_path / "out").exists()
