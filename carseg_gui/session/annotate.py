@@ -101,6 +101,11 @@ def set_status(
     record = find_record(root, key_or_name)
     store = StateStore(project)
     said = f"{record.key}: {status}"
+    if status == "corrected" and not correction_path(project, record.key).exists():
+        raise InputError(
+            f"cannot mark {record.key} corrected: there is no corrected mask of it (correct it in the editor, "
+            "or approve it to accept its mask as it is)"
+        )
     if status == "approved" and record.mask is None and not correction_path(project, record.key).exists():
         try:
             run = find_run(project, "active")

@@ -3,6 +3,7 @@
 import errno
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from carseg_gui import cli
@@ -59,3 +60,21 @@ def test_review_and_predict_refuse_what_cannot_be_meant(
     assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert sorted(p.name for p in (data / "train").iterdir()) == before  # nothing written into the dataset
     assert not (tmp_path / "out").exists()
+
+
+def test_status_corrected_needs_a_corrected_mask(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from carseg_gui.core.corrections import save_correction
+    from carseg_gui.core.project import default_project
+    from carseg_gui.core.sample import generate_sample
+    from carseg_gui.session.store import StateStore
+
+    data = tmp_path / "data"
+    generate_sample(data, count=16, test_count=2, width=96, height=64)
+    name = sorted(p.name for p in (data / "test").iterdir())[0]
+    assert cli.main(["status", str(data), name, "corrected"]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot mark test/{name} corrected: there is no corrected mask" in err and "Traceback" not in err
+    assert StateStore(default_project(data)).status(f"test/{name}") == "unreviewed"
+    save_correction(default_project(data), f"test/{name}", np.ones((64, 96), np.uint8))  # the editor saved one
+    assert cli.main(["status", str(data), name, "corrected"]) == 0
+    assert StateStore(default_project(data)).status(f"test/{name}") == "corrected"
