@@ -147,7 +147,7 @@ def _export(
     summary.renamed = [
         (cache.rows[r]["key"], names[r][0] or names[r][1])
         for r in rows
-        if (fmt and names[r][0] != mask_name(cache.rows[r]["image"], fmt))
+        if (fmt and fmt != "coco" and names[r][0] != mask_name(cache.rows[r]["image"], fmt))  # COCO: one file
         or names[r][1] != Path(cache.rows[r]["image"]).name
     ]
     post = PostProcess.from_config(run.config) if post is None else post

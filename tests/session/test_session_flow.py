@@ -165,7 +165,8 @@ def test_every_export_format_holds_the_mask_that_was_decided(loop: dict, tmp_pat
 
     root, project, key = loop["root"], loop["session"].project, loop["test_key"]
     annotate.export(root, project, tmp_path / "png", which="test")
-    annotate.export(root, project, tmp_path / fmt, which="test", fmt=fmt)
+    summary = annotate.export(root, project, tmp_path / fmt, which="test", fmt=fmt)
+    assert summary.renamed == []  # no two images share a name here (COCO said all of them did)
     manifest = {r["key"]: r for r in csv.DictReader((tmp_path / fmt / "manifest.csv").open())}
     png = {r["key"]: r for r in csv.DictReader((tmp_path / "png" / "manifest.csv").open())}
     assert manifest[key]["source"] == "approved" and len(manifest) == 6
