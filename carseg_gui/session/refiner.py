@@ -10,6 +10,7 @@ the reason there is none, in words for the editor to show.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,11 @@ from .. import __version__
 from ..core.corrections import corrected_masks
 from ..core.imageio import atomic_write_json, read_json
 from ..core.jobs import CancelToken, InputError, ProgressFn, no_progress
-from ..core.refiner import Refiner, latest_refiner, load_refiner, refiner_runs
+from ..core.refiner import Refiner, load_refiner, refiner_runs
 from ..core.refiner_training import RefinerConfig
 from .store import StateStore
+
+log = logging.getLogger("carseg_gui")
 
 NO_REFINER = "no click refiner trained yet: train one (Training tab ▸ Train the click refiner, or carseg train-refiner)"
 
@@ -125,18 +128,30 @@ class LatestRefiner:
 
 
 def load_latest(project: Path) -> LatestRefiner:
-    """The newest refiner run with a model, loaded (TensorFlow: call it off the GUI thread). Never raises
-    for a missing, older or damaged refiner: the problem says which file and what to do."""
-    try:
-        folder = latest_refiner(Path(project))
-    except InputError as exc:  # a damaged status.json
-        return LatestRefiner(None, None, f"{exc}; train the click refiner again")
-    if folder is None:
-        if refiner_runs(Path(project)):
-            why = "no click refiner has a model yet (its training ended before the first epoch or failed)"
-            return LatestRefiner(None, None, f"{why}: train the click refiner again")
-        return LatestRefiner(None, None, NO_REFINER)
-    try:
-        return LatestRefiner(load_refiner(folder), folder)
-    except InputError as exc:
-        return LatestRefiner(None, folder, str(exc))
+    """The newest refiner run with a model that loads (TensorFlow: call it off the GUI thread). A damaged
+    newer run is skipped for an older one that works (and logged); never raises: with none that works,
+    the problem says which file and what to do."""
+    runs = refiner_runs(Path(project))
+    failed: LatestRefiner | None = None
+    for folder in reversed(runs):
+        try:
+            status = (read_json(folder / "status.json", default={}) or {}).get("status")
+        except InputError as exc:  # a damaged status.json
+            failed = failed or LatestRefiner(None, None, f"{exc}; train the click refiner again")
+            continue
+        if status not in ("finished", "cancelled") or not (folder / "model.keras").is_file():
+            continue
+        try:
+            refiner = load_refiner(folder)
+        except InputError as exc:
+            failed = failed or LatestRefiner(None, folder, str(exc))
+            continue
+        if failed is not None:
+            log.warning("click refiner: skipped a newer one that cannot be used (%s); using %s", failed.problem, folder)
+        return LatestRefiner(refiner, folder)
+    if failed is not None:
+        return failed
+    if runs:
+        why = "no click refiner has a model yet (its training ended before the first epoch or failed)"
+        return LatestRefiner(None, None, f"{why}: train the click refiner again")
+    return LatestRefiner(None, None, NO_REFINER)

@@ -4,6 +4,7 @@ records, bad input, and Ctrl+C."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -64,6 +65,14 @@ def test_one_epoch_on_the_sample_with_a_correction_and_an_exclusion(data: Path, 
     latest = load_latest(project)
     assert latest.problem is None and latest.refiner is not None and latest.folder == folder
     assert latest.refiner.input_size == 32 and latest.refiner.base_crop == 64
+    # A newer refiner whose model is damaged does not hide this one: it is skipped (and logged).
+    newer = folder.parent / "29991231-235959"
+    shutil.copytree(folder, newer)
+    (newer / "model.keras").write_bytes((newer / "model.keras").read_bytes()[:100])
+    assert load_latest(project).folder == folder and load_latest(project).refiner is not None
+    shutil.rmtree(folder)  # with no good one left, the damaged one is named
+    alone = load_latest(project)
+    assert alone.refiner is None and alone.folder == newer and "model.keras" in (alone.problem or "")
 
 
 @pytest.mark.parametrize(
