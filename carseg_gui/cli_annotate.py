@@ -19,8 +19,8 @@ ORDER_WORDS = {
 }
 SOURCE_WORDS = {  # where the mask training and export use comes from
     "mask": "the dataset's mask",
-    "corrected": "corrected by you",
-    "approved": "approved by you",
+    "corrected": "your mask",
+    "approved": "your mask",
     "predicted": "no mask: the prediction",
 }
 

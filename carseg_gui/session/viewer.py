@@ -326,7 +326,7 @@ class ViewerModel:
         ranking = self.ranking("confidence")
         value = ranking.scores.get(key) if ranking else None
         # core.confidence's default method: the Dice the map expects of its own mask (1 = sure).
-        return f"expected Dice {value:.2f} (confidence)" if value is not None else ""
+        return f"expected Dice {value:.3f} (confidence)" if value is not None else ""
 
     def badge(self, key: str) -> str:
         return BADGES.get(self.status_of.get(key, "unreviewed"), "")

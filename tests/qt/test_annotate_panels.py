@@ -55,7 +55,7 @@ def test_unlabelled_queue_badges_counts_export_and_new_split(qtbot, window, samp
     assert viewer.page == 0
     for i, row in enumerate(viewer.model.rows):
         text = viewer.model.data(viewer.model.index(i, FILE))
-        assert f"expected Dice {scores[row.key]:.2f} (confidence)" in text and "no mask: the run's prediction" in text
+        assert f"expected Dice {scores[row.key]:.3f} (confidence)" in text and "no mask: the run's prediction" in text
 
     # A correction (what the editor saves and then tells the viewer): labelled now, badged, counted.
     key = ranked[0]

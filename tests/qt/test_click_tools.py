@@ -245,6 +245,15 @@ def test_a_damaged_or_older_refiner_is_named_and_clicks_use_grabcut(qtbot, tmp_p
     with qtbot.waitSignal(session.applied, timeout=60_000) as applied:
         press(editor, (cx, cy))
     assert applied.args[0].method == "grabcut" and doc.mask[cy, cx] == 1 and doc.stack.count() == 1
+    qtbot.waitUntil(lambda: "ms from the click" in session.banner.text())
+    assert session.banner.text().startswith(f"GrabCut ({session.problem})")  # S fell back: it says why
+    # G chosen on purpose: GrabCut is no fallback, and the line says nothing about a refiner
+    editor.set_tool("grabcut")
+    doc.mask[cy - 5 : cy + 5, cx - 5 : cx + 5] = 0
+    with qtbot.waitSignal(session.applied, timeout=60_000):
+        press(editor, (cx, cy))
+    qtbot.waitUntil(lambda: "ms from the click" in session.banner.text())
+    assert session.banner.text().startswith("GrabCut: ") and "refiner" not in session.banner.text()
     editor.set_tool("brush")
     assert not session.banner.isVisible()  # the line belongs to the click tools
     editor.close()

@@ -46,9 +46,9 @@ def test_least_confident_first_lists_the_images_without_a_mask_by_score(tmp_path
     )
     view.set_ranking("confidence", confidence_ranking("r1", scores))
     assert _keys(view) == [keys[1], keys[3], keys[0], keys[2]] and view.order_note() == ""
-    assert view.score(keys[1]) == "expected Dice 0.20 (confidence)"
+    assert view.score(keys[1]) == "expected Dice 0.200 (confidence)"
     view.set_order("dataset")  # still scored: the rows keep saying it
-    assert view.score(keys[1]) == "expected Dice 0.20 (confidence)"
+    assert view.score(keys[1]) == "expected Dice 0.200 (confidence)"
     view.set_order("confidence")
     assert view.source(keys[1]) == "no mask: the run's prediction"
     view.run = "r2"  # another run: its own scores, not r1's

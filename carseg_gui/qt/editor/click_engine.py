@@ -67,6 +67,7 @@ class ClickResult:
     compute_ms: float
     asked: float
     clicks: int  # how many clicks it used
+    requested: str = "refiner"  # what the tool asked for: GrabCut asked for is no fallback
 
 
 def as_rgb(image: np.ndarray | QImage) -> np.ndarray:
@@ -194,7 +195,8 @@ class ClickEngine(QObject):
         ms = (time.perf_counter() - started) * 1000
         after = after.astype(np.uint8)
         n = len(request.clicks)
-        return ClickResult(request.gen, request.document, box, before, after, method, ms, request.asked, n)
+        asked = request.asked
+        return ClickResult(request.gen, request.document, box, before, after, method, ms, asked, n, request.method)
 
 
 def _seed(mask: np.ndarray, prob: np.ndarray | None, box: BBox, dragged: bool) -> np.ndarray | None:

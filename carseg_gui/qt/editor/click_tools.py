@@ -233,7 +233,8 @@ class ClickSession(QObject):
         words = "click refiner" if result.method == "refiner" else "GrabCut"
         what = f"{int(changed.sum())} px changed" if changed.any() else "no pixel changed"
         h, w = doc.shape
-        fallback = f" ({self.problem})" if result.method == "grabcut" and self.problem else ""
+        fell_back = result.method == "grabcut" and result.requested == "refiner"  # S without a refiner
+        fallback = f" ({self.problem})" if fell_back and self.problem else ""
         self.say(
             f"{words}{fallback}: {what} in the {x1 - x0}×{y1 - y0} crop, {self.last_ms:.0f} ms from the click "
             f"({result.compute_ms:.0f} ms computing) on the {w}×{h} photo"
