@@ -172,6 +172,15 @@ class MainWindow(QMainWindow):
         return decode(self.settings.value("recent", []))
 
     def open_recent(self, entry: Recent) -> bool:
+        """Open a recent pair; a project folder that is gone is not silently replaced by an empty one."""
+        if entry.project and not Path(entry.project).is_dir() and Path(entry.dataset).is_dir():
+            question = (
+                f"The project folder {entry.project} of {Path(entry.dataset).name} no longer exists (its runs, "
+                "corrections and decisions were there). Open the dataset with a new, empty project folder there?"
+            )
+            if not self.ask("Project folder missing", question):
+                self.status.setText(f"Not opened: the project folder {entry.project} no longer exists")
+                return False
         return self.controller.open_dataset(entry.dataset, entry.project)
 
     def _fill_recent(self) -> None:

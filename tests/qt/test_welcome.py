@@ -78,3 +78,19 @@ def test_a_recent_dataset_reopens_with_its_own_project(qtbot, window, sample: Pa
         again.controller.shutdown()
         again.close()
         again.viewer_panel.stop()
+
+
+def test_a_recent_pair_whose_project_is_gone_asks_first(
+    qtbot, window, sample: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.session.recent import Recent
+
+    gone = Recent(str(sample.resolve()), str(tmp_path / "deleted-project"))
+    asked: list[str] = []
+    monkeypatch.setattr(window, "ask", lambda title, question: asked.append(question) or False)
+    assert window.open_recent(gone) is False  # declined: nothing opened, nothing created
+    assert asked and "no longer exists" in asked[0] and not (tmp_path / "deleted-project").exists()
+    assert window.status.text() == f"Not opened: the project folder {gone.project} no longer exists"
+    monkeypatch.setattr(window, "ask", lambda title, question: True)
+    assert wait_job(qtbot, window, "open", lambda: window.open_recent(gone), 30_000) == "succeeded"
+    assert window.state.project == Path(gone.project)
