@@ -31,7 +31,7 @@ class TerminalProgress:
                 desc = f"epoch {p.info.get('epoch')}/{p.info.get('epochs')}" if p.stage == "batch" else p.stage
                 self.bar = tqdm(total=p.total, desc=desc, unit="img" if p.stage != "batch" else "batch", leave=False)
             elif p.stage not in ("batch", "epoch"):
-                print(f"{p.stage}: {p.total} image(s)", file=sys.stderr)
+                print(stage_line(p), file=sys.stderr)
         if p.stage == "epoch":
             self._epoch_line(p)
             self.stage = ""  # the next batch starts a fresh bar
@@ -52,3 +52,11 @@ class TerminalProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def stage_line(p: Progress) -> str:
+    """The one line a stage gets without a terminal: its message ("building the model", the device) when it
+    has one, else how many images it works through ("preprocess: 72 image(s)", not "model: 1 image(s)")."""
+    if p.message:  # "preprocess: 0 unchanged, 72 to decode", "device: CPU"; the model's is a sentence of its own
+        return p.message if p.stage == "model" else f"{p.stage}: {p.message}"
+    return f"{p.stage}: {p.total} image(s)" if p.total else f"{p.stage}…"

@@ -78,3 +78,17 @@ def test_status_corrected_needs_a_corrected_mask(capsys: pytest.CaptureFixture[s
     save_correction(default_project(data), f"test/{name}", np.ones((64, 96), np.uint8))  # the editor saved one
     assert cli.main(["status", str(data), name, "corrected"]) == 0
     assert StateStore(default_project(data)).status(f"test/{name}") == "corrected"
+
+
+def test_stage_lines_without_a_terminal_say_what_happens() -> None:
+    from carseg_gui.cli_progress import stage_line
+    from carseg_gui.core.jobs import Progress
+
+    assert stage_line(Progress("preprocess", 0, 72)) == "preprocess: 72 image(s)"
+    assert (
+        stage_line(Progress("preprocess", 0, 72, "0 unchanged, 72 to decode"))
+        == "preprocess: 0 unchanged, 72 to decode"
+    )
+    model = Progress("model", 0, 1, "Training: loading TensorFlow and building the model…")
+    assert stage_line(model) == "Training: loading TensorFlow and building the model…"  # not "model: 1 image(s)"
+    assert stage_line(Progress("device", 0, 0, "CPU")) == "device: CPU"  # not "device: 0 image(s)"
