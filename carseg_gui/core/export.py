@@ -128,6 +128,8 @@ def _export(
         raise InputError(f"no {which} images to predict in {cache.index.get('root')}")
     out = Path(out)
     for folder in ([out] if fmt else []) + ([rle.parent] if rle else []):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{folder} is a file, not a folder: choose a folder for the masks")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -122,7 +122,10 @@ def load_run_model(run: RunInfo, tta: bool | None = None) -> Any:
     try:
         model = load_model(run.model_path)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors...
-        raise InputError(f"run {run.id}: its model {run.model_path} cannot be loaded ({exc})") from exc
+        # Keras says "File not found" for a file that is there but is no model (a truncated copy)
+        misleading = run.model_path.is_file() and "not found" in str(exc).lower()
+        why = "the file is there but does not read as a Keras model: damaged or truncated?" if misleading else str(exc)
+        raise InputError(f"run {run.id}: its model {run.model_path} cannot be loaded ({why})") from exc
     use_tta = bool(run.config.get("tta", False)) if tta is None else tta
     return with_flip_tta(model) if use_tta else model
 

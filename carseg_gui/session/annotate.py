@@ -215,6 +215,8 @@ def export(
     if fmt == "rle":
         fmt, rle = None, Path(out) / SUBMISSION_NAME
     _outside_dataset(Path(out), Path(root), Path(project))
+    if fmt and Path(out).exists() and not Path(out).is_dir():  # said before a model is loaded for nothing
+        raise InputError(f"{out} is a file, not a folder: choose a folder for the masks")
     info = find_run(project, run)
     cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
     model = load_run_model(info, tta)

@@ -92,3 +92,29 @@ def test_stage_lines_without_a_terminal_say_what_happens() -> None:
     model = Progress("model", 0, 1, "Training: loading TensorFlow and building the model…")
     assert stage_line(model) == "Training: loading TensorFlow and building the model…"  # not "model: 1 image(s)"
     assert stage_line(Progress("device", 0, 0, "CPU")) == "device: CPU"  # not "device: 0 image(s)"
+
+
+def test_predict_names_a_truncated_model_and_an_out_that_is_a_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import json
+
+    from carseg_gui.core.project import default_project
+    from carseg_gui.core.sample import generate_sample
+
+    data = tmp_path / "data"
+    generate_sample(data, count=16, test_count=2, width=96, height=64)
+    run = default_project(data) / "runs" / "20000101-000000"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"size": 32}))
+    (run / "status.json").write_text(json.dumps({"status": "finished"}))
+    (run / "model.keras").write_bytes(b"PK\x03\x04 truncated")
+    assert cli.main(["predict", str(data), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "model.keras cannot be loaded" in err and "Traceback" not in err, err
+    assert "File not found" not in err  # the file is there: Keras's words would send the user looking for it
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert cli.main(["predict", str(data), "--out", str(afile)]) == 2
+    err = capsys.readouterr().err
+    assert f"{afile} is a file, not a folder" in err and "Traceback" not in err, err
