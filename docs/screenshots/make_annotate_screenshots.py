@@ -16,27 +16,17 @@ SAMPLE needs a trained run (make_screenshots.sh trains one, and a click refiner,
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QLabel
+from shot_wait import wait  # beside this script
 
 from carseg_gui.qt.app import APPLICATION, ORGANIZATION
 from carseg_gui.qt.controller import Controller
 from carseg_gui.qt.main_window import MainWindow
-
-
-def wait(app: QApplication, done: Callable[[], bool], what: str, seconds: float = 180.0) -> None:
-    end = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > end:
-            raise SystemExit(f"no screenshot: timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def click(editor, x: float, y: float, button: Qt.MouseButton) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
@@ -19,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
+from shot_wait import wait  # beside this script
 
 from carseg_gui.qt.editor import EditorItem, MaskEditor
 
@@ -57,10 +57,7 @@ def main(out: Path) -> None:
         editor = MaskEditor(Path(tmp), [item, *others], 0)
         editor.resize(1280, 800)
         editor.show()
-        end = time.monotonic() + 60
-        while (editor.document is None or editor.loading) and time.monotonic() < end:  # loads in a thread
-            app.processEvents()
-            time.sleep(0.02)
+        wait(app, lambda: editor.document is not None and not editor.loading, "the image", 60.0)  # a thread loads it
         canvas, vp = editor.canvas, editor.canvas.viewport()
         editor.set_mode("disagreement")
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
+from shot_wait import wait  # beside this script
 
 from carseg_gui.core.sample import generate_sample
 from carseg_gui.qt.app import APPLICATION, ORGANIZATION
@@ -22,15 +22,6 @@ from carseg_gui.qt.controller import Controller
 from carseg_gui.qt.main_window import MainWindow
 
 SHOT_AFTER_EPOCH = 9
-
-
-def wait(app: QApplication, done: Callable[[], bool], what: str, seconds: float = 600.0) -> None:
-    end = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > end:
-            raise SystemExit(f"no screenshot: timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def main(out: Path) -> None:
@@ -51,7 +42,7 @@ def main(out: Path) -> None:
         wait(app, lambda: "open" in ended, "the sample to open")
         window.tabs.setCurrentWidget(window.training_panel)
         window.training_panel.train_button.click()
-        wait(app, lambda: len(epochs) >= SHOT_AFTER_EPOCH or "train" in ended, "the training's epochs")
+        wait(app, lambda: len(epochs) >= SHOT_AFTER_EPOCH or "train" in ended, "the training's epochs", 600.0)
         for _ in range(10):  # the curves and labels of the last epoch are drawn
             app.processEvents()
             time.sleep(0.05)
