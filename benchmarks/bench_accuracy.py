@@ -85,7 +85,7 @@ def settings(preset: str, overrides: dict[str, Any]) -> dict[str, Any]:
 
     from carseg_gui.core.presets import make_config
 
-    skip = {"precision", "xla", "strategy", "init_from"}
+    skip = {"precision", "xla", "strategy", "init_from", "checkpoint_every"}
     return {k: v for k, v in asdict(make_config(preset, **overrides)).items() if k not in skip}
 
 

@@ -62,7 +62,8 @@ def cmd_preprocess(args: argparse.Namespace, progress: ProgressFn) -> int:
 # `carseg train` options that a preset sets: left out, they take the preset's value.
 PRESET_OPTIONS = (
     "epochs", "patience", "val_split", "batch_size", "size", "filters", "learning_rate", "loss", "batch_norm",
-    "dropout", "levels", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "upsample",
+    "dropout", "levels", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "upsample", "warmup_size",
+    "warmup_epochs",
 )  # fmt: skip
 
 
@@ -252,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--upsample", choices=UPSAMPLES, help="how the run's masks reach the photo's size: bilinear (recipe) or guided"
     )
+    p.add_argument(
+        "--warmup-size",
+        type=int,
+        help="progressive resizing: the first --warmup-epochs train at this smaller size (0: off; fast 128)",
+    )
+    p.add_argument("--warmup-epochs", type=int, help="epochs at --warmup-size before the rest at --size")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--new-split",

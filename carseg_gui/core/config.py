@@ -62,6 +62,11 @@ class TrainConfig:
     xla: str = "auto"  # XLA compilation: on for GPUs, off on CPUs (measured slower there)
     strategy: str = "auto"  # see distributed.py
     init_from: str | None = None  # a run folder whose best weights start this run (warm start)
+    # Progressive resizing: the first ``warmup_epochs`` train at ``warmup_size`` (a quarter of the pixels at
+    # half the size), the rest at ``size`` from those weights; 0: off. The run's model is the ``size`` one.
+    warmup_size: int = 0
+    warmup_epochs: int = 0
+    checkpoint_every: int = 0  # also keep the model every N epochs in checkpoints/ (time-to-accuracy curves)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first setting that is not valid."""
@@ -85,6 +90,16 @@ class TrainConfig:
             raise ConfigError("strategy", f"must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if self.init_from and not (Path(self.init_from) / "model.keras").exists():
             raise ConfigError("init_from", f"{self.init_from} has no model.keras to start from")
+        if self.warmup_size or self.warmup_epochs:
+            if self.warmup_size < step or self.warmup_size % step or self.warmup_size >= self.size:
+                below = f"must be a multiple of {step} below size {self.size} (0: off)"
+                raise ConfigError("warmup_size", f"{below}, got {self.warmup_size}")
+            if not 0 < self.warmup_epochs < self.epochs:
+                raise ConfigError(
+                    "warmup_epochs", f"must be between 1 and epochs - 1 ({self.epochs - 1}), got {self.warmup_epochs}"
+                )
+        if self.checkpoint_every < 0:
+            raise ConfigError("checkpoint_every", "must be at least 0")
         if self.patience < 0:
             raise ConfigError("patience", "must be at least 0")
         if self.learning_rate <= 0:

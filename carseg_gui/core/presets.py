@@ -45,6 +45,8 @@ RECIPE: dict[str, Any] = {
     "keep_largest": False,
     "fill_holes": False,
     "precision": "off",
+    "warmup_size": 0,  # every epoch at the training size
+    "warmup_epochs": 0,
 }
 
 # Each change from the recipe is kept because it measured better on held-out cars (ACCURACY.md).
@@ -66,6 +68,11 @@ BEST: dict[str, Any] = {
     "precision": "auto",  # bfloat16/float16 where the hardware computes it natively: 4-5x faster on AMX CPUs
 }
 
+# The best preset's model in a fraction of its time: progressive resizing (most epochs at 128 px, a
+# quarter of the pixels, the last ones at 256 px from those weights, on one cosine schedule) and fewer
+# epochs. Chosen and measured as ACCURACY.md says ("In a third of the time").
+FAST: dict[str, Any] = {**BEST, "epochs": 40, "warmup_size": 128, "warmup_epochs": 32}
+
 PRESETS: dict[str, Preset] = {
     "recipe": Preset(
         "recipe", "The recipe exactly: U-Net 16 filters, BCE, Adam 1e-3, 128x128, patience 2, float32 (fast)", RECIPE
@@ -76,6 +83,12 @@ PRESETS: dict[str, Preset] = {
         "flip TTA, largest component + filled holes, mixed precision where native (15-18 min for 200 images on "
         "2 CPU cores)",
         BEST,
+    ),
+    "fast": Preset(
+        "fast",
+        "The best preset's model and masks, most epochs at 128 px: 32 of 40 epochs at 128x128, the last 8 at "
+        "256x256 (progressive resizing), one cosine schedule",
+        FAST,
     ),
 }
 
@@ -95,8 +108,29 @@ def make_config(name: str = "recipe", **overrides: Any) -> TrainConfig:
     unknown = set(overrides) - known
     if unknown:
         raise InputError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
-    values = {**PRESETS[name].settings, **{k: v for k, v in overrides.items() if v is not None}, "preset": name}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values = fit_warmup({**PRESETS[name].settings, **given, "preset": name}, set(given))
     return TrainConfig(**values)
+
+
+def fit_warmup(values: dict[str, Any], given: set[str]) -> dict[str, Any]:
+    """A preset's progressive resizing follows the size and epochs the user chose, unless the user set it
+    too: at a size not above the warm-up size it is off (nothing smaller to start from); for other epochs
+    the warm-up keeps its share of them (``fast``: 32 of 40 at 128 px, so 16 of 20)."""
+    small = values.get("warmup_size", 0)
+    if not small or {"warmup_size", "warmup_epochs"} <= given:
+        return values
+    out = dict(values)
+    if "warmup_size" not in given and small >= out["size"]:
+        out["warmup_size"] = out["warmup_epochs"] = 0
+        return out
+    own = PRESETS[out["preset"]].settings if out.get("preset") in PRESETS else {}
+    if "warmup_epochs" not in given and own.get("warmup_epochs") and out["epochs"] != own["epochs"]:
+        first = round(out["epochs"] * own["warmup_epochs"] / own["epochs"])
+        out["warmup_epochs"] = min(max(first, 1), out["epochs"] - 1)
+        if out["warmup_epochs"] < 1:  # one epoch in all: at the training size
+            out["warmup_size"] = out["warmup_epochs"] = 0
+    return out
 
 
 _WORDS: dict[str, dict[Any, str]] = {
@@ -127,7 +161,12 @@ def describe_changes(settings: dict[str, Any], base: str = "recipe") -> list[tup
         value = settings.get(key, ref)
         if value == ref or key in _NOT_CHANGES:
             continue
-        if key in _WORDS:
+        if key == "warmup_epochs" and settings.get("warmup_size", 0) != reference.get("warmup_size", 0):
+            continue  # said with warmup_size
+        if key in ("warmup_size", "warmup_epochs"):
+            small, first = settings.get("warmup_size", 0), settings.get("warmup_epochs", 0)
+            words = f"first {first} epochs at {small} px" if small else "every epoch at full size"
+        elif key in _WORDS:
             words = _WORDS[key].get(value, f"{key.replace('_', ' ')} {value}")
         elif key == "levels":
             words = f"{value} levels"

@@ -8,14 +8,13 @@ cancel or a crash keeps the best model).
 
 from __future__ import annotations
 
-import os
 import platform
 import tempfile
 import time
 import traceback
 import warnings
 from collections.abc import Collection
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,15 +22,16 @@ from typing import Any
 import numpy as np
 
 from .cache import Cache, generation_in_use, skipped_note
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .dataset import require_dataset
 from .distributed import custom_fit, is_chief, is_multiworker, make_optimizer, make_strategy
 from .imageio import atomic_write_json
-from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress, os_error_words
+from .jobs import Cancelled, CancelToken, InputError, Progress, ProgressFn, no_progress, os_error_words
 from .locking import project_lock
 from .preprocess import preprocess, require_labelled
 from .project import RunInfo, new_run_id, read_run
 from .split import grouped_split
+from .train_callbacks import _best_metrics, _callbacks
 
 
 def make_batches(
@@ -75,73 +75,6 @@ def make_batches(
     return ds.batch(batch_size).map(to_tensors, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def _callbacks(
-    run: Path,
-    epochs: int,
-    steps: int,
-    monitor: str,
-    patience: int,
-    progress: ProgressFn,
-    cancel: CancelToken,
-    plateau: bool = False,
-    record_lr: bool = True,
-) -> list[Any]:
-    import keras
-
-    class Reporter(keras.callbacks.Callback):
-        """Progress per batch and epoch, cancel within one batch, best model and history on disk."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.epoch = 0
-            self.best = np.inf
-            self.best_epoch = 0
-            self.history: list[dict[str, float]] = []
-            self.diverged: str | None = None  # where the loss stopped being a number (TerminateOnNaN stops there)
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            info = {"epoch": self.epoch + 1, "epochs": epochs, **_floats(logs)}
-            if not np.isfinite(info.get("loss", 0.0)) and self.diverged is None:
-                self.diverged = f"epoch {self.epoch + 1}, batch {batch + 1}"
-            progress(Progress("batch", batch + 1, steps, info=info))
-            cancel.check()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            values = _floats(logs)
-            if self.diverged is None and not all(np.isfinite(values.get(k, 0.0)) for k in ("loss", monitor)):
-                self.diverged = f"epoch {epoch + 1}"
-                self.model.stop_training = True
-            if record_lr:
-                values.setdefault("learning_rate", _current_lr(self.model))
-            self.history.append(values)
-            atomic_write_json(run / "history.json", self.history)
-            current = values.get(monitor, np.inf)
-            if current < self.best:
-                self.best, self.best_epoch = current, epoch + 1
-                tmp = run / "model.partial.keras"
-                try:
-                    self.model.save(tmp)
-                    os.replace(tmp, run / "model.keras")
-                except BaseException:
-                    tmp.unlink(missing_ok=True)  # a disk that filled up gets its space back
-                    raise
-                atomic_write_json(run / "metrics.json", _best_metrics(self.history, self.best_epoch))
-            info = {**values, "best_epoch": self.best_epoch}
-            progress(Progress("epoch", epoch + 1, epochs, info=info))
-            cancel.check()
-
-    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
-    # TerminateOnNaN stops at the first batch whose loss is NaN or infinite; Reporter says where.
-    callbacks = [Reporter(), keras.callbacks.TerminateOnNaN(), stop]
-    if plateau:
-        # Halve the rate after 2 epochs without improvement, before early stopping gives up.
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=2, min_lr=1e-5))
-    return callbacks
-
-
 def diverged_message(config: TrainConfig, where: str) -> str:
     """What the user reads when the loss stopped being a number: where, and what to change."""
     return (
@@ -152,25 +85,6 @@ def diverged_message(config: TrainConfig, where: str) -> str:
     )
 
 
-def _current_lr(model: Any) -> float:
-    """The optimizer's rate now (a schedule evaluated at the current step), for history.json."""
-    try:
-        opt = model.optimizer
-        lr = opt.learning_rate
-        return float(lr(opt.iterations) if callable(lr) else lr)
-    except Exception:  # a custom loop's model has no optimizer attached
-        return float("nan")
-
-
-def _floats(logs: Any) -> dict[str, float]:
-    return {k: float(v) for k, v in (logs or {}).items()}
-
-
-def _best_metrics(history: list[dict[str, float]], best_epoch: int) -> dict[str, Any]:
-    best = history[best_epoch - 1]
-    return {"best_epoch": best_epoch, "epochs_run": len(history), **best}
-
-
 def _learning_rate(config: TrainConfig, steps: int) -> Any:
     """Adam's rate: constant (the recipe, and "plateau", which a callback lowers), or a cosine decay to
     1 % of it over all the epochs' steps (the same in model.fit and in the multi-worker loop)."""
@@ -179,6 +93,51 @@ def _learning_rate(config: TrainConfig, steps: int) -> Any:
     import keras
 
     return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps * config.epochs, alpha=0.01)
+
+
+def _warm_up(
+    model: Any,
+    build: Any,
+    warm: Cache,
+    cache: Cache,
+    split: tuple[list[int], list[int]],
+    config: TrainConfig,
+    batch: int,
+    callbacks: list[Any],
+) -> tuple[Any, list[Any]]:
+    """Progressive resizing's first phase: ``config.warmup_epochs`` on the same images at the smaller size.
+    Returns the model of the final size holding those weights, its optimizer's step where the first one
+    stopped (the cosine schedule goes on, not again from the top), and the callbacks for the rest: the best
+    validation loss starts again (the two sizes' losses differ), so model.keras is always the final size's."""
+    import keras
+
+    index = {r["key"]: i for i, r in enumerate(warm.rows)}
+    keys = [[cache.rows[i]["key"] for i in rows] for rows in split]
+    missing = [k for part in keys for k in part if k not in index]
+    if missing:
+        raise InputError(
+            f"the {warm.size} px cache has no row for {missing[0]} ({len(missing)} missing): preprocess again"
+        )
+    w_train, w_val = ([index[k] for k in part] for part in keys)
+    train_ds = make_batches(warm, w_train, batch, shuffle=True, seed=config.seed, augment=config.augment)
+    val_ds = make_batches(warm, w_val, batch, False, 0) if w_val else None
+    reporter = callbacks[0]
+    reporter.size, reporter.save_model = warm.size, False
+    model.fit(
+        train_ds, validation_data=val_ds, epochs=config.warmup_epochs, callbacks=callbacks, verbose=0, shuffle=False
+    )
+    if reporter.diverged:
+        return model, callbacks
+    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    weights = model.get_weights()
+    model = build(config.size)
+    model.set_weights(weights)
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(step)
+    reporter.size, reporter.save_model, reporter.best = config.size, True, np.inf
+    monitor = "val_loss" if w_val else "loss"
+    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
+    return model, [stop if isinstance(c, keras.callbacks.EarlyStopping) else c for c in callbacks]
 
 
 def train(
@@ -206,8 +165,11 @@ def train(
     with project_lock(project, "train") as lock:
         if cache is None:
             cache = preprocess(root, project, config.size, progress=progress, cancel=cancel)
-        with generation_in_use(cache):
-            return _train(root, project, config, progress, cancel, cache, lock, val_groups)
+        warm = None
+        if config.warmup_size:  # progressive resizing: the first epochs read the smaller cache
+            warm = preprocess(root, project, config.warmup_size, progress=progress, cancel=cancel)
+        with generation_in_use(cache), generation_in_use(warm) if warm is not None else nullcontext():
+            return _train(root, project, config, progress, cancel, cache, lock, val_groups, warm)
 
 
 def _train(
@@ -219,6 +181,7 @@ def _train(
     cache: Cache,
     lock: Any,
     val_groups: Collection[str] | None = None,
+    warm: Cache | None = None,
 ) -> RunInfo:
     rows = require_labelled(cache)
     skipped = cache.skipped("train")
@@ -270,9 +233,16 @@ def _train(
     batch = config.batch_size * replicas  # --batch-size is per device, as tf.distribute counts it
     steps = -(-len(train_rows) // batch)
     learning_rate = _learning_rate(config, steps)
+    if warm is not None and multiworker:
+        raise ConfigError("warmup_size", "cannot be used with multi-worker training")
+
+    def build(size: int) -> Any:
+        with strategy.scope():
+            net = build_unet(size, config.filters, policy, config.batch_norm, config.dropout, config.levels)
+            return compile_unet(net, learning_rate, xla, loss=config.loss)
+
+    model = build(warm.size if warm is not None else config.size)
     with strategy.scope():
-        net = build_unet(config.size, config.filters, policy, config.batch_norm, config.dropout, config.levels)
-        model = compile_unet(net, learning_rate, xla, loss=config.loss)
         if config.init_from:
             with warnings.catch_warnings():  # the optimizer state is not wanted, only the weights
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
@@ -286,8 +256,9 @@ def _train(
     cb_cancel = CancelToken() if multiworker else cancel
     plateau = config.lr_schedule == "plateau" and not multiworker
     callbacks = _callbacks(
-        run, config.epochs, steps, monitor, config.patience, progress, cb_cancel, plateau, record_lr=not multiworker
-    )
+        run, config.epochs, steps, monitor, config.patience, progress, cb_cancel, plateau,
+        record_lr=not multiworker, checkpoint_every=config.checkpoint_every,
+    )  # fmt: skip
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "finished"}
     try:
@@ -300,9 +271,13 @@ def _train(
                 lambda: cancel.cancelled, dice_loss=config.loss == "bce_dice",
             )  # fmt: skip
         else:
-            model.fit(
-                train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False
-            )
+            if warm is not None:
+                model, callbacks = _warm_up(model, build, warm, cache, (train_rows, val_rows), config, batch, callbacks)
+            if not callbacks[0].diverged:
+                model.fit(
+                    train_ds, validation_data=val_ds, initial_epoch=len(callbacks[0].history), epochs=config.epochs,
+                    callbacks=callbacks, verbose=0, shuffle=False,
+                )  # fmt: skip
     except Cancelled:
         status = {"status": "cancelled"}
     except Exception as exc:

@@ -8,7 +8,8 @@ import pytest
 
 from carseg_gui.core.jobs import CancelToken
 from carseg_gui.core.presets import make_config
-from carseg_gui.core.training import TrainConfig, _callbacks, make_batches, train
+from carseg_gui.core.train_callbacks import _callbacks
+from carseg_gui.core.training import TrainConfig, make_batches, train
 from tests.datasets import make_carvana
 
 

@@ -81,3 +81,21 @@ def test_a_project_trained_from_the_cli_opens_with_its_active_runs_settings(qtbo
     assert panel.spins["filters"].value() == 4 and panel.config().loss == "bce_dice"
     assert panel.problem.text() == ""  # the run's resolved xla/precision are not taken as settings
     assert panel.train_button.isEnabled()
+
+
+def test_the_fast_preset_in_the_panel_fits_its_warmup_to_the_spins(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = window.training_panel
+    choose_preset(panel, "fast")
+    config = panel.config()
+    assert (config.preset, config.size, config.epochs, config.warmup_size, config.warmup_epochs) == (
+        "fast", 256, 40, 128, 32
+    )  # fmt: skip
+    assert "first 32 epochs at 128 px" in panel.preset_note.text()
+    set_training(window, epochs=20)
+    assert panel.config().warmup_epochs == 16
+    assert "first 16 epochs at 128 px" in panel.preset_note.text() and panel.problem.text() == ""
+    set_training(window, size=128)
+    assert (panel.config().warmup_size, panel.config().warmup_epochs) == (0, 0)
+    assert panel.problem.text() == "" and "epochs at 128 px" not in panel.preset_note.text()
+    set_training(window, size=256)
+    assert panel.config().warmup_size == 128  # back with the size

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from ...core.config import ConfigError, TrainConfig
 from ...core.imageio import read_json
 from ...core.jobs import InputError, Progress
-from ...core.presets import PRESETS, describe_changes, make_config
+from ...core.presets import PRESETS, describe_changes, fit_warmup, make_config
 from ...core.project import RunInfo
 from ..controller import Controller
 from ..progress import TrainingClock, duration
@@ -188,7 +188,11 @@ class TrainingPanel(QWidget):
         active = self.state.active()
         warm = self.warm.isChecked() and active is not None and int(active.config.get("size", 0)) == values["size"]
         values["init_from"] = str(active.folder) if warm and active else None
-        return TrainConfig(**{**self.extra, **values})
+        merged = {**self.extra, **values}
+        own = PRESETS.get(str(merged.get("preset")))
+        if own is not None:  # no field for it here: the preset's warm-up, fitted to the size and epochs shown
+            merged.update({k: own.settings.get(k, 0) for k in ("warmup_size", "warmup_epochs")})
+        return TrainConfig(**fit_warmup(merged, set()))
 
     def set_config(self, config: TrainConfig) -> None:
         # Settings the panel does not show (loss, augmentation, ...) come from the preset or the saved run.
