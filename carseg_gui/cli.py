@@ -72,16 +72,26 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     from .session.actions import train as run_training
 
     overrides = {name: getattr(args, name) for name in PRESET_OPTIONS}
-    config = make_config(
-        args.preset,
-        **overrides,
-        seed=args.seed,
-        precision=args.mixed_precision,
-        strategy=args.strategy,
-        xla=args.xla,
-    )
-    config.validate()
     project = _project(args)
+    if args.quick:
+        from .session.actions import QUICK_EPOCHS, find_run, quick_retrain_config
+
+        given = [n for n, v in overrides.items() if v is not None and n != "epochs"]
+        if given or args.preset or args.new_split:
+            named = [f"--{n.replace('_', '-')}" for n in given] + ["--preset"] * bool(args.preset)
+            named += ["--new-split"] * args.new_split
+            raise InputError(f"--quick retrains the active run with its own settings: leave out {', '.join(named)}")
+        config = quick_retrain_config(find_run(project, "active"), args.epochs or QUICK_EPOCHS)
+    else:
+        config = make_config(
+            args.preset or "recipe",
+            **overrides,
+            seed=args.seed,
+            precision=args.mixed_precision,
+            strategy=args.strategy,
+            xla=args.xla,
+        )
+    config.validate()
     run = run_training(Path(args.data), project, config, progress=progress, new_split=args.new_split).run
     if run.status == "failed":
         from .core.imageio import read_json
@@ -221,8 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--preset",
         choices=tuple(PRESETS),
-        default="recipe",
-        help="starting settings; options given below override them. "
+        help="starting settings (default recipe); options given below override them. "
         + "; ".join(f"{n}: {pr.description}" for n, pr in PRESETS.items()),
     )
     # None: the preset's value (see PRESET_OPTIONS).
@@ -259,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="progressive resizing: the first --warmup-epochs train at this smaller size (0: off; fast 128)",
     )
     p.add_argument("--warmup-epochs", type=int, help="epochs at --warmup-size before the rest at --size")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="retrain the active run on the images corrected or approved since (and 3x as many others): its "
+        "own settings from its best weights, 6 epochs (or --epochs) at 0.3x its learning rate",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--new-split",

@@ -66,6 +66,10 @@ class TrainConfig:
     # half the size), the rest at ``size`` from those weights; 0: off. The run's model is the ``size`` one.
     warmup_size: int = 0
     warmup_epochs: int = 0
+    # A quick retrain (a warm start from init_from): train on the images its start run did not train on or
+    # that were corrected since (the new masks) and ``replay`` times as many of the others, drawn with the
+    # seed, so the epochs are short and the rest is not forgotten; 0: every image, as a fresh run does.
+    replay: int = 0
     checkpoint_every: int = 0  # also keep the model every N epochs in checkpoints/ (time-to-accuracy curves)
 
     def validate(self) -> None:
@@ -98,6 +102,10 @@ class TrainConfig:
                 raise ConfigError(
                     "warmup_epochs", f"must be between 1 and epochs - 1 ({self.epochs - 1}), got {self.warmup_epochs}"
                 )
+        if self.replay < 0:
+            raise ConfigError("replay", "must be at least 0")
+        if self.replay and not self.init_from:
+            raise ConfigError("replay", "needs a run to start from (a warm start)")
         if self.checkpoint_every < 0:
             raise ConfigError("checkpoint_every", "must be at least 0")
         if self.patience < 0:

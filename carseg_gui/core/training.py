@@ -9,6 +9,7 @@ cancel or a crash keeps the best model).
 from __future__ import annotations
 
 import platform
+import random
 import tempfile
 import time
 import traceback
@@ -25,7 +26,7 @@ from .cache import Cache, generation_in_use, skipped_note
 from .config import ConfigError, TrainConfig
 from .dataset import require_dataset
 from .distributed import custom_fit, is_chief, is_multiworker, make_optimizer, make_strategy
-from .imageio import atomic_write_json
+from .imageio import atomic_write_json, read_json
 from .jobs import Cancelled, CancelToken, InputError, Progress, ProgressFn, no_progress, os_error_words
 from .locking import project_lock
 from .preprocess import preprocess, require_labelled
@@ -93,6 +94,22 @@ def _learning_rate(config: TrainConfig, steps: int) -> Any:
     import keras
 
     return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps * config.epochs, alpha=0.01)
+
+
+def _new_and_replayed(cache: Cache, rows: list[int], config: TrainConfig) -> list[int]:
+    """A quick retrain's training rows: those the start run did not train on or that carry a correction,
+    and ``config.replay`` times as many of the others (drawn with the seed)."""
+    start = Path(str(config.init_from))
+    seen = set((read_json(start / "config.json", default={}) or {}).get("train_keys", []))
+    new = [r for r in rows if cache.rows[r]["key"] not in seen or cache.rows[r].get("corrected")]
+    if not new:
+        raise InputError(
+            f"nothing new to retrain on: run {start.name} trained on every labelled image and none was corrected "
+            "since. Correct or approve images first, or train from scratch"
+        )
+    old = sorted(set(rows) - set(new))
+    replayed = random.Random(config.seed).sample(old, min(len(old), config.replay * len(new)))
+    return sorted(new + replayed)
 
 
 def _warm_up(
@@ -194,6 +211,9 @@ def _train(
         kept = set(val_groups)
         train_rows = [r for r, g in zip(rows, groups, strict=True) if g not in kept]
         val_rows = [r for r, g in zip(rows, groups, strict=True) if g in kept]
+
+    if config.init_from and config.replay:
+        train_rows = _new_and_replayed(cache, train_rows, config)
 
     from .tf_runtime import load
 

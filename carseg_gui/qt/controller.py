@@ -93,14 +93,16 @@ class Controller(QObject):
             return False
         return self.runner.start("preprocess", actions.prepare, st.root, st.project, int(size or st.size))
 
-    def train(self, config: Any, new_split: bool = False) -> bool:
-        """``new_split``: draw the validation cars again (else the project's recorded ones are kept)."""
+    def train(self, config: Any, new_split: bool = False, remember: bool = True) -> bool:
+        """``new_split``: draw the validation cars again (else the project's recorded ones are kept);
+        ``remember``: the panel's settings for next time (not a quick retrain's)."""
         st = self.state
         if st.why_not("train") or st.root is None or st.project is None:
             return False
         from dataclasses import asdict
 
-        st.update_project_state(train_config=asdict(config))
+        if remember:
+            st.update_project_state(train_config=asdict(config))
         previous = st.active().id if st.active() else None
         return self.runner.start(
             "train", actions.train, st.root, st.project, config, previous=previous, new_split=new_split, uses_tf=True
@@ -261,7 +263,8 @@ class Controller(QObject):
         if name == "train":
             self.state.reload_runs()  # the run folder says "failed"
         title = Job(name).failure_title if name in Job._value2member_map_ else f"{name} failed"
-        if message.startswith("project busy"):  # another process holds the project: nothing was tried
+        # Another process holds the project, or a quick retrain found nothing to learn: nothing was tried.
+        if message.startswith(("project busy", "nothing new to retrain")):
             title = f"{job_label(name)} did not start"
         self.status.emit(f"{title}: {message}")
         self.error.emit(title, message, details)

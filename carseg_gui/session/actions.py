@@ -199,6 +199,31 @@ def train(
     return TrainResult(run, open_cache(project, config.size) or cache, comparison, activated)
 
 
+# The correction loop's quick retrain (ACCURACY.md, "A quick retrain for the correction loop").
+QUICK_EPOCHS = 6
+QUICK_RATE = 0.3  # times the start run's learning rate: fine-tuning, not training again
+QUICK_REPLAY = 3  # earlier images per new one, so the model keeps what it knew
+_NOT_CARRIED = {"xla", "strategy", "init_from", "checkpoint_every", "warmup_size", "warmup_epochs", "replay"}
+
+
+def quick_retrain_config(run: RunInfo, epochs: int = QUICK_EPOCHS) -> TrainConfig:
+    """A quick retrain of ``run``: its model and settings, from its best weights, on the images it did not
+    train on or that were corrected since, with ``QUICK_REPLAY`` times as many of the others; ``epochs``
+    epochs at ``QUICK_RATE`` times its learning rate on a cosine, never stopped early (every epoch shows
+    the new masks). The run's validation cars stay the project's, so before and after are comparable."""
+    from dataclasses import fields
+
+    if not run.has_model:
+        raise InputError(f"run {run.id} has no model to retrain from")
+    known = {f.name for f in fields(TrainConfig)} - _NOT_CARRIED
+    kept = {k: v for k, v in run.config.items() if k in known}
+    rate = float(kept.get("learning_rate", 1e-3)) * QUICK_RATE
+    values = {"epochs": epochs, "patience": epochs, "learning_rate": rate, "lr_schedule": "cosine"}
+    config = TrainConfig(**{**kept, **values, "init_from": str(run.folder), "replay": QUICK_REPLAY})
+    config.validate()
+    return config
+
+
 def _split_record(cache: Cache, run: RunInfo, config: TrainConfig) -> dict[str, Any]:
     val = set(run.config.get("val_keys", []))
     groups = sorted({r["car"] or r["key"] for r in cache.rows if r["key"] in val})
