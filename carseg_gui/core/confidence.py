@@ -176,21 +176,40 @@ def confidence_scores(
     return {k: known[k] for k in keys}
 
 
-def least_confident_first(scores: dict[str, float], groups: dict[str, str] | None = None) -> list[str]:
+def least_confident_first(
+    scores: dict[str, float], groups: dict[str, str] | None = None, views: dict[str, str] | None = None
+) -> list[str]:
     """Keys from the lowest confidence up; ties keep the dataset's order (stable sort by key).
 
-    With ``groups`` (key -> car), one view per car at a time: the first round is each car's least
-    confident view, least confident first, then each car's second one, and so on. The score ranks cars
-    more than views (the 16 views of a hard car are all unsure), so a plain sort spends a correction budget
-    on one or two cars; benchmarks/bench_active.py measured that (ACCURACY.md).
+    With ``groups`` (key -> car), in rounds of one view per car: each round takes, least confident first,
+    the least confident view left of each car, and with ``views`` (key -> view number) also at most one
+    image per view (angle) in a round, so the first images cover cars *and* angles. The score ranks cars
+    more than views, and per car it ranks the same angles lowest (front and back): a plain sort spends a
+    correction budget on one or two cars, a per-car one on front and back views; benchmarks/bench_active.py
+    measured both (ACCURACY.md).
     """
     ranked = sorted(scores, key=lambda k: (scores[k], k))
     if not groups:
         return ranked
-    seen: dict[str, int] = {}
-    place = {}
-    for k in ranked:  # the n-th least confident view of its car goes to round n
-        group = groups.get(k, k)
-        place[k] = seen.get(group, 0)
-        seen[group] = place[k] + 1
-    return sorted(ranked, key=lambda k: (place[k], scores[k], k))
+    all_groups = {groups.get(k, k) for k in ranked}
+    all_views = {views[k] for k in ranked if views and views.get(k)}
+    out: list[str] = []
+    remaining = ranked
+    while remaining:
+        used_groups: set[str] = set()
+        used_views: set[str] = set()
+        rest: list[str] = []
+        for i, k in enumerate(remaining):
+            group, view = groups.get(k, k), (views or {}).get(k)
+            if group in used_groups or (view and view in used_views):
+                rest.append(k)
+                continue
+            out.append(k)
+            used_groups.add(group)
+            if view:
+                used_views.add(view)
+            if len(used_groups) == len(all_groups) or (all_views and len(used_views) == len(all_views)):
+                rest.extend(remaining[i + 1 :])  # this round is full
+                break
+        remaining = rest
+    return out

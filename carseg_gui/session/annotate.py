@@ -137,8 +137,8 @@ def queue(
 
     ``which``: ``unlabelled`` (images without any mask: scored by the active run's confidence) or
     ``labelled`` (scored by the Dice of mask vs. prediction). ``order``: ``confidence`` (least confident
-    first, one view per car at a time: see core.confidence.least_confident_first), ``dice`` (worst first)
-    or ``dataset``."""
+    first, in rounds of one view per car and per angle: see core.confidence.least_confident_first),
+    ``dice`` (worst first) or ``dataset``."""
     from ..core.confidence import least_confident_first
     from ..core.review import review_scores, worst_first
 
@@ -160,8 +160,10 @@ def queue(
         keys = [k for k, s in sources.items() if s == "predicted"]
         scores = confidence_scores(cache, run, _Lazy(lambda: load_run_model(run)), progress=progress, cancel=cancel)
         cars = {row["key"]: row.get("car") or row["key"] for row in cache.rows}
+        views = {row["key"]: row.get("view") or "" for row in cache.rows}
         known = {k: scores.get(k, 1.0) for k in keys}
-        ranked = least_confident_first(known, {k: cars[k] for k in keys}) if order != "dataset" else keys
+        spread = ({k: cars[k] for k in keys}, {k: views[k] for k in keys})
+        ranked = least_confident_first(known, *spread) if order != "dataset" else keys
     else:
         keys = [k for k, s in sources.items() if s != "predicted" and statuses.get(k) != "excluded"]
         scores = review_scores(cache, run, _Lazy(lambda: load_run_model(run)), progress=progress, cancel=cancel)

@@ -164,3 +164,19 @@ def test_least_confident_first_takes_one_view_per_car_at_a_time() -> None:
     assert conf.least_confident_first(scores, cars) == ["a_1", "c_1", "b_1", "a_2", "b_2", "a_3"]
     assert conf.least_confident_first({}, cars) == []
     assert conf.least_confident_first({"x": 0.5, "y": 0.5}, {}) == ["x", "y"]  # ties: dataset order
+
+
+def test_least_confident_first_spreads_a_round_over_cars_and_angles() -> None:
+    # Every car is least sure of its front (_01) and back (_09) views: per car alone, the first round
+    # would be all fronts; with the views, each round takes each angle at most once.
+    scores = {
+        f"{car}_{v:02d}": base + {1: 0.0, 9: 0.01, 5: 0.3}[v]
+        for car, base in (("a", 0.1), ("b", 0.2), ("c", 0.3))
+        for v in (1, 9, 5)
+    }
+    cars = {k: k.split("_")[0] for k in scores}
+    views = {k: k.split("_")[1] for k in scores}
+    assert conf.least_confident_first(scores, cars)[:3] == ["a_01", "b_01", "c_01"]
+    order = conf.least_confident_first(scores, cars, views)
+    assert order[:3] == ["a_01", "b_09", "c_05"]  # three cars, three angles
+    assert order == ["a_01", "b_09", "c_05", "a_09", "b_01", "c_01", "a_05", "c_09", "b_05"]

@@ -37,7 +37,7 @@ def test_quick_retrain_learns_the_new_masks_with_a_replay_of_the_rest(tmp_path: 
     assert quick.learning_rate == pytest.approx(base.config["learning_rate"] * 0.3)
     assert quick.init_from == str(base.folder) and quick.preset == "best"
 
-    with pytest.raises(InputError, match="nothing new to retrain on: run .* trained on every labelled image"):
+    with pytest.raises(InputError, match=r"nothing new to retrain on: run .* trained on every labelled image"):
         actions.train(data, project, quick)
     assert len(list((project / "runs").iterdir())) == 1  # no run folder for a retrain that did not start
 
