@@ -12,7 +12,7 @@ Per seed (the seed picks the K labelled cars and the random choice; the training
    through the session layer: their true mask (Otsu of the original GIF, at full size) is saved with
    ``core.corrections.save_correction`` and ``session.annotate.set_status(..., "corrected")``. One copy
    takes the B least confident (``session.annotate.queue(..., "unlabelled", "confidence")``, the base run's
-   scores, which takes one view per car at a time), the other B drawn at random (seeded). ``--plain``
+   scores, which takes one view per car and per angle at a time), the other B drawn at random (seeded). ``--plain``
    adds a third copy with the B least confident by score alone (the queue's order before it spread the
    picks over cars).
 4. Each copy retrains (same preset, epochs, patience, seed as the base run): ``--retrain fresh`` from
@@ -320,7 +320,7 @@ def main() -> None:
         "patience": args.patience,
         "train_seed": args.train_seed,
         "retrain": args.retrain,
-        "queue": "one view per car at a time" + (", and by score alone" if args.plain else ""),
+        "queue": "one view per car and per angle at a time" + (", and by score alone" if args.plain else ""),
         "held_out_images": seeds[0]["held_out_images"],
         "summary": summary,
         "seeds": [{k: v for k, v in s.items()} for s in seeds],

@@ -13,7 +13,7 @@ from .core.jobs import InputError, ProgressFn
 
 STATUS_CHOICES = ("unreviewed", "corrected", "approved", "excluded")
 ORDER_WORDS = {
-    "confidence": "least confident first (one view per car at a time)",
+    "confidence": "least confident first (one view per car and per angle at a time)",
     "dice": "worst Dice first",
     "dataset": "dataset order",
 }

@@ -370,5 +370,5 @@ def dice_ranking(run: str, scores: Mapping[str, float]) -> Ranking:
 
 
 def confidence_ranking(run: str, scores: Mapping[str, float], cars: Mapping[str, str] | None = None) -> Ranking:
-    """Least confident first, one view per car at a time (core.confidence.least_confident_first)."""
+    """Least confident first, in rounds of one view per car and per angle (core.confidence.least_confident_first)."""
     return Ranking(run, dict(scores), least_confident_first(dict(scores), dict(cars) if cars else None))

@@ -137,7 +137,7 @@ class ViewerPanel(QWidget):
 
     def _confidence_scored(self, run_id: str, scores: dict, ranked: list) -> None:
         ranking = confidence_ranking(run_id, scores)
-        ranking.ranked = list(ranked) or ranking.ranked  # the queue's order: one view per car at a time
+        ranking.ranked = list(ranked) or ranking.ranked  # the queue's order: one view per car and angle at a time
         self.view.set_ranking("confidence", ranking)
         self.reload(first=self.view.order == "confidence")
 

@@ -14,7 +14,7 @@ ORDER_TIPS = {
     "train": "Worst Dice first: the images whose mask and prediction disagree most come first; work down "
     "this review queue and correct them (double-click or Enter opens the editor)",
     "test": "Least confident first: the images whose prediction the active run is least sure of (its expected "
-    "Dice, 1 = sure) come first, one view per car at a time; open one, fix the draft and approve it",
+    "Dice, 1 = sure) come first, one view per car and per angle at a time; open one, fix the draft and approve it",
 }
 
 
