@@ -36,6 +36,7 @@ def _callbacks(
             self.started = time.perf_counter()
             self.size: int | None = None  # the input size of the phase now training (progressive resizing)
             self.save_model = True  # False while a smaller warm-up model trains: model.keras is the final size's
+            self.plan: dict[str, int] = {}  # progressive resizing: final_size and warmup_epochs, for the time left
             self.epoch = 0
             self.best = np.inf
             self.best_epoch = 0
@@ -46,7 +47,9 @@ def _callbacks(
             self.epoch = epoch
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            info = {"epoch": self.epoch + 1, "epochs": epochs, **_floats(logs)}
+            info = {"epoch": self.epoch + 1, "epochs": epochs, **_floats(logs), **self.plan}
+            if self.size is not None:
+                info["size"] = self.size
             if not np.isfinite(info.get("loss", 0.0)) and self.diverged is None:
                 self.diverged = f"epoch {self.epoch + 1}, batch {batch + 1}"
             progress(Progress("batch", batch + 1, steps, info=info))

@@ -140,6 +140,7 @@ def _warm_up(
     val_ds = make_batches(warm, w_val, batch, False, 0) if w_val else None
     reporter = callbacks[0]
     reporter.size, reporter.save_model = warm.size, False
+    reporter.plan = {"final_size": config.size, "warmup_epochs": config.warmup_epochs}
     model.fit(
         train_ds, validation_data=val_ds, epochs=config.warmup_epochs, callbacks=callbacks, verbose=0, shuffle=False
     )
@@ -224,6 +225,8 @@ def _train(
 
     strategy = make_strategy(config.strategy)
     multiworker = is_multiworker(strategy)
+    if warm is not None and multiworker:  # before the run folder: nothing is left behind
+        raise ConfigError("warmup_size", "cannot be used with multi-worker training")
     # Every worker trains; only the chief keeps the run (the others write to a scratch folder).
     chief = is_chief() if multiworker else True
     run = Path(project) / "runs" / new_run_id(project) if chief else Path(tempfile.mkdtemp(prefix="carseg-worker-"))
@@ -253,8 +256,6 @@ def _train(
     batch = config.batch_size * replicas  # --batch-size is per device, as tf.distribute counts it
     steps = -(-len(train_rows) // batch)
     learning_rate = _learning_rate(config, steps)
-    if warm is not None and multiworker:
-        raise ConfigError("warmup_size", "cannot be used with multi-worker training")
 
     def build(size: int) -> Any:
         with strategy.scope():

@@ -80,6 +80,19 @@ class CurvesView(QWidget):
         self.score_plot, score_curves, self.score_best = _plot("Accuracy and Dice", SCORES)
         self.score_plot.setYRange(0, 1.02, padding=0)
         self.curves = {**loss_curves, **score_curves}
+        # Progressive resizing: where the epochs switch from the warm-up size to the training size.
+        self.switches = []
+        for plot in (self.loss_plot, self.score_plot):
+            line = pg.InfiniteLine(
+                angle=90,
+                movable=False,
+                pen=pg.mkPen("#7f7f7f", width=1, style=Qt.PenStyle.DashLine),
+                label="",
+                labelOpts={"position": 0.9, "color": "#555555", "fill": (255, 255, 255, 220)},
+            )
+            line.setVisible(False)
+            plot.addItem(line)
+            self.switches.append(line)
         self.history: list[dict[str, float]] = []
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -102,6 +115,13 @@ class CurvesView(QWidget):
                 side = 1 if best_epoch > (first + last) / 2 else 0
                 line.label.anchors = [(side, 0.5), (side, 0.5)]
                 line.label.updatePosition()
+        sizes = [h.get("size") for h in self.history]
+        switch = next((i for i in range(1, len(sizes)) if sizes[i] != sizes[i - 1]), None)
+        for line in self.switches:
+            line.setVisible(switch is not None)
+            if switch is not None:
+                line.setValue(switch + 0.5)  # between the last small epoch and the first full-size one
+                line.label.setFormat(f"{sizes[switch - 1]} → {sizes[switch]} px")
         for plot in (self.loss_plot, self.score_plot):
             plot.setXRange(first, last, padding=0)
             plot.getAxis("bottom").setTickSpacing(step, step)

@@ -87,6 +87,11 @@ def cancelled_text(run: RunInfo | None) -> str:
     if run.has_model:
         score = score_words(run, history)
         return f"Run {run.id} cancelled after {epochs} epoch(s){': ' + score if score else ''}. Its best model is kept."
+    if history and history[-1].get("size") and history[-1]["size"] != run.config.get("size"):
+        return (
+            f"Run {run.id} cancelled after {epochs} warm-up epoch(s) at {history[-1]['size']} px: no model was saved "
+            f"(only an epoch at the training size, {run.config.get('size')} px, keeps one)."
+        )
     return f"Run {run.id} cancelled before its first epoch ended: no model was saved."
 
 

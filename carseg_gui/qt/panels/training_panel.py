@@ -310,6 +310,8 @@ class TrainingPanel(QWidget):
                 )
         elif p.stage == "epoch":
             values = {k: v for k, v in p.info.items() if isinstance(v, float)}
+            if p.info.get("size"):
+                values["size"] = p.info["size"]  # progressive resizing: the chart marks the switch
             self.curves.add_epoch(values, p.info.get("best_epoch"))
             dice = values.get("val_dice", values.get("dice"))
             score = f" · val Dice {dice:.4f}" if dice is not None else ""
