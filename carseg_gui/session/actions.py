@@ -218,7 +218,7 @@ def quick_retrain_config(run: RunInfo, epochs: int = QUICK_EPOCHS) -> TrainConfi
     known = {f.name for f in fields(TrainConfig)} - _NOT_CARRIED
     kept = {k: v for k, v in run.config.items() if k in known}
     rate = float(kept.get("learning_rate", 1e-3)) * QUICK_RATE
-    values = {"epochs": epochs, "patience": epochs, "learning_rate": rate, "lr_schedule": "cosine"}
+    values: dict[str, Any] = {"epochs": epochs, "patience": epochs, "learning_rate": rate, "lr_schedule": "cosine"}
     config = TrainConfig(**{**kept, **values, "init_from": str(run.folder), "replay": QUICK_REPLAY})
     config.validate()
     return config
