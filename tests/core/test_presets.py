@@ -67,7 +67,7 @@ def test_overrides_apply_on_top_and_none_means_the_preset_value() -> None:
 
 @pytest.mark.parametrize(
     ("name", "overrides", "needle"),
-    [("fast", {}, "unknown preset"), ("recipe", {"colour": 1}, "unknown training setting")],
+    [("quickest", {}, "unknown preset"), ("recipe", {"colour": 1}, "unknown training setting")],
 )
 def test_bad_preset_or_setting_is_an_input_error(name: str, overrides: dict, needle: str) -> None:
     with pytest.raises(InputError, match=needle):

@@ -92,9 +92,10 @@ def test_the_cli_names_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_the_fast_preset_warmup_follows_the_size_and_epochs_chosen() -> None:
     fast = make_config("fast")
-    assert (fast.size, fast.epochs, fast.warmup_size, fast.warmup_epochs) == (256, 40, 128, 32)
+    assert (fast.size, fast.epochs, fast.warmup_size, fast.warmup_epochs) == (256, 36, 128, 24)
     assert (fast.levels, fast.loss, fast.tta, fast.batch_size) == (5, "bce_dice", True, 8)  # best's model
-    assert make_config("fast", epochs=20).warmup_epochs == 16  # its share of the epochs
+    assert fast.upsample == "guided" and make_config("best").upsample == "bilinear"
+    assert make_config("fast", epochs=20).warmup_epochs == 13  # its share of the epochs
     assert make_config("fast", epochs=2).warmup_epochs == 1
     one = make_config("fast", epochs=1)
     assert (one.warmup_size, one.warmup_epochs) == (0, 0)
@@ -105,3 +106,11 @@ def test_the_fast_preset_warmup_follows_the_size_and_epochs_chosen() -> None:
     assert (mine.warmup_size, mine.warmup_epochs) == (64, 5)
     for config in (fast, make_config("fast", epochs=20), make_config("fast", epochs=2)):
         config.validate()
+
+
+def test_the_fast_preset_is_described_beyond_the_recipe() -> None:
+    from dataclasses import asdict
+
+    words = dict(describe_changes(asdict(make_config("fast"))))
+    assert words["warmup_size"] == "first 24 epochs at 128 px" and words["upsample"] == "outline guided by the photo"
+    assert "upsample" not in dict(describe_changes(asdict(make_config("best"))))

@@ -88,12 +88,12 @@ def test_the_fast_preset_in_the_panel_fits_its_warmup_to_the_spins(qtbot, window
     choose_preset(panel, "fast")
     config = panel.config()
     assert (config.preset, config.size, config.epochs, config.warmup_size, config.warmup_epochs) == (
-        "fast", 256, 40, 128, 32
+        "fast", 256, 36, 128, 24
     )  # fmt: skip
-    assert "first 32 epochs at 128 px" in panel.preset_note.text()
+    assert "first 24 epochs at 128 px" in panel.preset_note.text()
     set_training(window, epochs=20)
-    assert panel.config().warmup_epochs == 16
-    assert "first 16 epochs at 128 px" in panel.preset_note.text() and panel.problem.text() == ""
+    assert panel.config().warmup_epochs == 13
+    assert "first 13 epochs at 128 px" in panel.preset_note.text() and panel.problem.text() == ""
     set_training(window, size=128)
     assert (panel.config().warmup_size, panel.config().warmup_epochs) == (0, 0)
     assert panel.problem.text() == "" and "epochs at 128 px" not in panel.preset_note.text()
