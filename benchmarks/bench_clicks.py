@@ -63,7 +63,7 @@ def start_masks(seg_run: Path, val: list[tuple[Path, Path]]) -> list[np.ndarray]
     for image, _ in val:
         decoded = decode_pair(image, None, int(config["size"]))
         prob = np.asarray(model.predict_on_batch(decoded.image[None]))[0, ..., 0]
-        out.append(to_original_size(prob, decoded.orig, 0.5, post))
+        out.append(to_original_size(prob, decoded.orig, 0.5, post, image, str(config.get("upsample", "bilinear"))))
     return out
 
 
@@ -107,6 +107,12 @@ def main() -> None:
     p.add_argument("--cap", type=int, default=20, help="most clicks per image (NoC cap)")
     p.add_argument("--brush-radius", type=float, default=15.0, help="the editor's default brush: 30 px wide")
     p.add_argument(
+        "--methods",
+        default="refiner,grabcut,brush",
+        help="which to score; 'oracle' adds the bound of any tool that changes only the crop around a click: "
+        "the true mask pasted into the refiner's crop (base 256 px, grown as the refiner's)",
+    )
+    p.add_argument(
         "--crops",
         default="256",
         help="refiner variants to score: base crop sides, L = only changes at the click: 256,384,256L",
@@ -115,27 +121,39 @@ def main() -> None:
     if args.data is None:
         raise SystemExit("--data is required (a folder with train_images/, train_masks/, val_images/, val_masks/)")
 
-    from carseg_gui.core.clicks import Click
+    from carseg_gui.core.clicks import Click, crop_box, crop_side
     from carseg_gui.core.grabcut import brush_click, grabcut_refine
     from carseg_gui.core.imageio import read_image, read_mask
     from carseg_gui.core.otsu import otsu_mask
     from carseg_gui.core.refiner import load_refiner, refine_click
     from carseg_gui.core.refiner_training import RefinerConfig, train_refiner
 
+    chosen = set(args.methods.split(","))
     val = val_pairs(args.data, args.limit)
     n_train_cars, n_val_cars = check_split(args.data, val)
     train_s = None
-    if args.refiner is None:
+    if "refiner" not in chosen:
+        args.crops = ""
+    elif args.refiner is None:
         config = RefinerConfig(epochs=args.epochs, samples_per_image=args.samples_per_image, filters=args.filters)
         started = time.perf_counter()
         args.refiner = train_refiner(args.data, args.work / "project", config, progress=_print_epochs)
         train_s = round(time.perf_counter() - started, 1)
         print(f"refiner run {args.refiner} ({train_s} s)", file=sys.stderr)
-    refiner = load_refiner(args.refiner)
+    refiner = load_refiner(args.refiner) if "refiner" in chosen else None
     starts = start_masks(args.seg_run, val)
 
     methods: dict[str, Callable[[np.ndarray, np.ndarray, list[Any]], np.ndarray]] = {}
-    for variant in args.crops.split(","):
+    truth_now: list[np.ndarray] = []  # the photo being scored, for the oracle
+
+    def oracle(image: np.ndarray, mask: np.ndarray, clicks: list[Any]) -> np.ndarray:
+        last = clicks[-1]
+        y0, y1, x0, x1 = crop_box(mask.shape, last, crop_side(mask, last))
+        out = mask.copy()
+        out[y0:y1, x0:x1] = truth_now[0][y0:y1, x0:x1]
+        return out
+
+    for variant in [v for v in args.crops.split(",") if v]:
         side, local = int(variant.removesuffix("L")), variant.endswith("L")
 
         def refine(
@@ -145,15 +163,21 @@ def main() -> None:
             return refine_click(refiner, image, mask, clicks, local=local)
 
         methods[f"refiner_{side}" + ("_local" if local else "")] = refine
-    methods["grabcut"] = lambda image, mask, clicks: grabcut_refine(image, mask, clicks)
+    if "grabcut" in chosen:
+        methods["grabcut"] = lambda image, mask, clicks: grabcut_refine(image, mask, clicks)
     methods["brush"] = lambda image, mask, clicks: brush_click(mask, clicks[-1], args.brush_radius)
+    if "oracle" in chosen:
+        methods["oracle_crop"] = oracle
 
-    warm_image, _ = read_image(val[0][0])  # the first call traces the model's graph: not a click's time
-    refine_click(refiner, warm_image, starts[0], [Click(warm_image.shape[0] // 2, warm_image.shape[1] // 2, True)])
+    if refiner is not None:  # the first call traces the model's graph: not a click's time
+        warm_image, _ = read_image(val[0][0])
+        middle = Click(warm_image.shape[0] // 2, warm_image.shape[1] // 2, True)
+        refine_click(refiner, warm_image, starts[0], [middle])
     results: dict[str, dict[str, list[Any]]] = {m: {"dices": [], "ms": []} for m in methods}
     for i, ((image_path, mask_path), start) in enumerate(zip(val, starts, strict=True)):
         image, _ = read_image(image_path)
         truth = otsu_mask(read_mask(mask_path))
+        truth_now[:] = [truth]
         for name, method in methods.items():
             dices, times = run_clicks(method, image, truth, start, args.cap)
             results[name]["dices"].append(dices)
@@ -185,13 +209,13 @@ def main() -> None:
             (f"  {name}", f"{s['noc99']:.2f} {s['noc995']:.2f} | {after} | {s['ms_median']:.0f} {s['ms_p90']:.0f}")
         )
     result = {
-        "noc99_refiner": summary[main_refiner]["noc99"],
-        "noc995_refiner": summary[main_refiner]["noc995"],
-        "noc99_grabcut": summary["grabcut"]["noc99"],
-        "noc995_grabcut": summary["grabcut"]["noc995"],
+        "noc99_refiner": summary[main_refiner]["noc99"] if refiner is not None else None,
+        "noc995_refiner": summary[main_refiner]["noc995"] if refiner is not None else None,
+        "noc99_grabcut": summary.get("grabcut", {}).get("noc99"),
+        "noc995_grabcut": summary.get("grabcut", {}).get("noc995"),
         "noc99_brush": summary["brush"]["noc99"],
         "noc995_brush": summary["brush"]["noc995"],
-        "ms_per_click_median": summary[main_refiner]["ms_median"],
+        "ms_per_click_median": summary[main_refiner]["ms_median"] if refiner is not None else None,
         "start_dice": start_dice,
         "cap": args.cap,
         "images": len(val),

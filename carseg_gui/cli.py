@@ -76,11 +76,10 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     if args.quick:
         from .session.actions import QUICK_EPOCHS, find_run, quick_retrain_config
 
-        given = [n for n, v in overrides.items() if v is not None and n != "epochs"]
-        if given or args.preset or args.new_split:
-            named = [f"--{n.replace('_', '-')}" for n in given] + ["--preset"] * bool(args.preset)
-            named += ["--new-split"] * args.new_split
-            raise InputError(f"--quick retrains the active run with its own settings: leave out {', '.join(named)}")
+        given = [f"--{n.replace('_', '-')}" for n, v in overrides.items() if v is not None and n != "epochs"]
+        given += ["--preset"] * bool(args.preset) + ["--new-split"] * args.new_split
+        if given:
+            raise InputError(f"--quick retrains the active run with its own settings: leave out {', '.join(given)}")
         config = quick_retrain_config(find_run(project, "active"), args.epochs or QUICK_EPOCHS)
     else:
         config = make_config(
@@ -262,11 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--upsample", choices=UPSAMPLES, help="how the run's masks reach the photo's size: bilinear (recipe) or guided"
     )
-    p.add_argument(
-        "--warmup-size",
-        type=int,
-        help="progressive resizing: the first --warmup-epochs train at this smaller size (0: off; fast 128)",
-    )
+    p.add_argument("--warmup-size", type=int, help="progressive resizing: the first --warmup-epochs at this size")
     p.add_argument("--warmup-epochs", type=int, help="epochs at --warmup-size before the rest at --size")
     p.add_argument(
         "--quick",
