@@ -33,6 +33,8 @@ RECIPE: dict[str, Any] = {
     "val_split": 0.1,
     "batch_size": 16,
     "size": 128,
+    "warmup_size": 0,  # every epoch at the training size (said first in a preset's note: it sets the time)
+    "warmup_epochs": 0,
     "filters": 16,
     "learning_rate": 1e-3,
     "loss": "bce",
@@ -46,8 +48,6 @@ RECIPE: dict[str, Any] = {
     "fill_holes": False,
     "precision": "off",
     "upsample": "bilinear",  # how masks reach the photo's size (the Carvana measure)
-    "warmup_size": 0,  # every epoch at the training size
-    "warmup_epochs": 0,
 }
 
 # Each change from the recipe is kept because it measured better on held-out cars (ACCURACY.md).
