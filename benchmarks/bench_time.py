@@ -147,7 +147,7 @@ def main() -> None:
         run_dir = Path(res["run"])
         history = json.loads((run_dir / "history.json").read_text())
         inner = inner_folder(args.work, tag, run_dir, train_pairs)
-        points = [(e, path) for e, path in checkpoints(run_dir)]
+        points = checkpoints(run_dir)
         points.append((0, run_dir / "model.keras"))  # 0: the run's kept (best validation) model
         for epoch, path in points:
             key = str(epoch)

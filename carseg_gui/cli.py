@@ -100,7 +100,9 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
         return 2
     m = run.metrics
     best = f"best epoch {m.get('best_epoch')}, val_dice {m['val_dice']:.4f}" if "val_dice" in m else "no validation"
-    print(f"run {run.id} {run.status} (preset {config.preset}): {best}, {m.get('train_s', 0):.0f} s")
+    what = f"quick retrain of run {Path(config.init_from).name}" if args.quick else f"preset {config.preset}"
+    images = f" on {len(run.config.get('train_keys', []))} images" if args.quick else ""
+    print(f"run {run.id} {run.status} ({what}{images}): {best}, {m.get('train_s', 0):.0f} s")
     print(f"run folder: {run.folder}")
     return 0 if run.status == "finished" else 130
 

@@ -73,7 +73,7 @@ def test_the_cli_quick_retrain_and_its_refusals(tmp_path: Path, capsys: pytest.C
     set_status(data, project, key, "corrected", note="test")
     assert main(["train", str(data), "--project", str(project), "--quick", "--epochs", "1"]) == 0
     out = capsys.readouterr().out
-    assert "finished" in out
+    assert "finished" in out and f"quick retrain of run {base.id} on 4 images" in out
     runs = sorted(p for p in (project / "runs").iterdir() if p.name != base.id)
     config = json.loads((runs[-1] / "config.json").read_text())
     assert config["init_from"] == str(base.folder) and config["epochs"] == 1 and config["replay"] == 3

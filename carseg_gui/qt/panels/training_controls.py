@@ -119,8 +119,8 @@ class TrainingControls(QWidget):
         self.new_split.setToolTip(tip if reason is None else f"{tip}\nNot now: {reason}")
         quick_tip = (f"Retrain the active run on the images corrected or approved since it trained, and {QUICK_REPLAY} "
                      f"times as many of the others: its own settings, from its best weights, {QUICK_EPOCHS} epochs "
-                     f"at {QUICK_RATE:g}x its learning rate (carseg train --quick). A few minutes where a full "
-                     "training takes most of an hour; the before/after Dice is shown when it ends.")  # fmt: skip
+                     f"at {QUICK_RATE:g}x its learning rate (carseg train --quick). Measured: 2 minutes for 16 "
+                     "corrections at 256 px on 2 CPU cores; the before/after Dice is shown when it ends.")  # fmt: skip
         why = self.state.why_not("train")
         active = self.state.active()
         if why is None and (active is None or not active.has_model):
