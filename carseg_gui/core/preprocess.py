@@ -22,7 +22,7 @@ from . import dataset as ds
 from .cache import Cache, CacheWriter, file_fingerprint, inspect_cache
 from .imageio import UnreadableImage, read_gif_mask_small, read_image, read_mask
 from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
-from .locking import project_lock
+from .locking import ProjectBusy, project_lock
 from .otsu import otsu_mask, otsu_small
 
 
@@ -99,11 +99,21 @@ def preprocess(
 
     ``mask_overrides`` maps a record key to a corrected mask used instead of the original one;
     ``excluded`` keys stay in the cache but are marked so training leaves them out. Holds the project's
-    lock (:mod:`.locking`): another process writing the project makes this raise ``ProjectBusy``.
+    lock (:mod:`.locking`). While another process holds it (a training in a terminal), a cache that is
+    already up to date is still returned, read-only, so listing the review queue or recording a decision
+    goes on; only a cache that would have to change raises ``ProjectBusy``.
     """
     dataset = ds.scan(root)  # before the lock: a folder that is no dataset gets nothing written into it
-    with project_lock(project, "preprocess"):
-        return _preprocess(dataset, root, project, size, mask_overrides, excluded, workers, progress, cancel)
+    args = (dataset, root, project, size, mask_overrides, excluded, workers, progress, cancel)
+    try:
+        with project_lock(project, "preprocess"):
+            cache = _preprocess(*args)
+    except ProjectBusy:
+        cache = _preprocess(*args, write=False)
+        if cache is None:
+            raise
+    assert cache is not None
+    return cache
 
 
 def _preprocess(
@@ -116,12 +126,16 @@ def _preprocess(
     workers: int | None,
     progress: ProgressFn,
     cancel: CancelToken | None,
-) -> Cache:
+    write: bool = True,
+) -> Cache | None:
+    """The up-to-date cache; with ``write=False`` (no lock held) None when it would have to change."""
     cancel = cancel or CancelToken()
     overrides = {key: Path(path).resolve() for key, path in (mask_overrides or {}).items()}
     excluded = excluded or set()
     workers = workers or min(8, os.cpu_count() or 1)
     old, damage = inspect_cache(project, size)
+    if not write and (damage or old is None):
+        return None
     if damage:  # derived data: rebuilt from the dataset, and the user told which file was damaged
         progress(Progress("notice", 0, 0, info={"notice": f"{damage}; rebuilding the cache"}))
     old_rows = {r["key"]: (i, r) for i, r in enumerate(old.rows)} if old else {}
@@ -162,6 +176,8 @@ def _preprocess(
         if rows == old.rows and scan_problems + problems == old.problems:
             progress(Progress("preprocess", len(plan), len(plan), "cache up to date"))
             return old
+    if not write:
+        return None
     total = len(plan)
     progress(Progress("preprocess", 0, total, f"{len(reuse)} unchanged, {len(todo) + len(rechecked)} to decode"))
     start = time.perf_counter()

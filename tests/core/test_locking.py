@@ -50,6 +50,29 @@ def test_a_second_writer_is_told_who_holds_the_project(tmp_path: Path) -> None:
     assert preprocess(data, project, size=32).rows  # free again once the holder ended
 
 
+def test_an_up_to_date_cache_is_read_while_another_process_writes(tmp_path: Path) -> None:
+    """`carseg review` or `carseg status` in a second terminal while a training runs: nothing to write, so
+    nothing to refuse; a cache that would have to change is still refused, and nothing is written."""
+    data = make_carvana(tmp_path / "data", cars=2, views=2, test=0)
+    project = tmp_path / "project"
+    first = preprocess(data, project, size=32)
+    proc = hold(project)
+    try:
+        again = preprocess(data, project, size=32)
+        assert again.index["generation"] == first.index["generation"]
+        assert np.array_equal(again.read_masks([0]), first.read_masks([0]))
+        os.utime(data / "train" / "car000abcdef_01.jpg", (1e9, 1e9))
+        with pytest.raises(ProjectBusy, match="project busy: training run 20260101-120000"):
+            preprocess(data, project, size=32)
+        assert sorted(p.name for p in first.folder.iterdir() if p.name.startswith("gen-")) == [
+            first.index["generation"]
+        ]
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=60)
+
+
 def test_a_killed_holder_leaves_the_project_free(tmp_path: Path) -> None:
     project = tmp_path / "project"
     proc = hold(project)

@@ -203,6 +203,29 @@ def test_shift_click_adds_a_click_and_the_next_plain_click_uses_all(qtbot, edito
     qtbot.waitUntil(lambda: not session.clicks and not session.markers.clicks)
 
 
+def test_undo_keeps_the_shift_clicks_placed_after_the_step(qtbot, editor, disc) -> None:  # type: ignore[no-untyped-def]
+    doc = editor.document
+    ys, xs = np.nonzero(doc.mask)
+    cy, cx = int(ys.min()) - 12, int(xs.mean())  # above the roof: background
+    session = choose(qtbot, editor, "smart")
+    with qtbot.waitSignal(session.applied, timeout=30_000):
+        press(editor, (cx - 10, cy))
+    (first,) = session.clicks
+    press(editor, (cx + 10, cy), LEFT, SHIFT)  # placed, not computed: part of no step yet
+    pending = session.clicks[1]
+    editor.undo()
+    assert session.clicks == [pending] and session.markers.clicks == [pending]
+    editor.redo()
+    assert session.clicks == [first, pending] and doc.stack.count() == 1
+    with qtbot.waitSignal(session.applied, timeout=30_000):
+        press(editor, (cx + 30, cy))  # the next plain click computes with all three
+    assert len(session.clicks) == 3 and doc.stack.count() == 2
+    n, _ = cv2.connectedComponents((disc.batches[-1][0, ..., 4] > 0).astype(np.uint8))
+    assert n - 1 == 2  # the kept Shift+click reached the refiner with the new one (the first is off the crop)
+    editor.undo()
+    assert session.clicks == [first]
+
+
 def test_grabcut_box_changes_only_the_box(qtbot, editor) -> None:  # type: ignore[no-untyped-def]
     doc = editor.document
     doc.mask[:] = 0  # nothing yet: GrabCut must find the car in the box from the photo alone

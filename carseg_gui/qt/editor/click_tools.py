@@ -102,17 +102,18 @@ class ClickSession(QObject):
             self.banner.setVisible(active and bool(self.banner.text()))
 
     def _undone(self, index: int) -> None:
-        """The undo stack moved to ``index``: the clicks follow the steps undone or redone."""
+        """The undo stack moved to ``index``: the clicks follow the steps undone or redone. Clicks placed
+        after the step and not computed yet (Shift+click) stay: they belong to no step."""
         while self._steps and self._steps[-1][0] > index:
             step = self._steps.pop()
             self._redo.append(step)
+            self.set_clicks(self.clicks[: step[1]] + self.clicks[len(step[2]) :])
             self._used = step[1]
-            self.set_clicks(self.clicks[: self._used])
         while self._redo and self._redo[-1][0] <= index:
             step = self._redo.pop()
             self._steps.append(step)
+            self.set_clicks(list(step[2]) + self.clicks[self._used :])
             self._used = len(step[2])
-            self.set_clicks(list(step[2]))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Hide:
