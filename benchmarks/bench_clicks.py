@@ -33,9 +33,15 @@ THRESHOLDS = (0.99, 0.995)
 AFTER = (1, 2, 3, 5)
 
 
-def val_pairs(data: Path, limit: int) -> list[tuple[Path, Path]]:
+def val_pairs(data: Path, limit: int, cars: str | None = None) -> list[tuple[Path, Path]]:
+    """The scored photos: the first ``limit`` of val_images/, of the cars numbered in ``cars`` ("0,1": the
+    first two cars by name) when given, so settings can be chosen on some cars and reported on others."""
     masks = {p.name[: -len("_mask.gif")]: p for p in (data / "val_masks").glob("*_mask.gif")}
     images = sorted(p for p in (data / "val_images").glob("*.jpg") if p.stem in masks)
+    if cars:
+        names = sorted({p.name[:12] for p in images})
+        keep = {names[int(i)] for i in cars.split(",")}
+        images = [p for p in images if p.name[:12] in keep]
     return [(p, masks[p.stem]) for p in images[:limit]]
 
 
@@ -104,6 +110,8 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=6, help="refiner training epochs when training one")
     p.add_argument("--samples-per-image", type=int, default=2)
     p.add_argument("--filters", type=int, default=8)
+    p.add_argument("--errors", default="coarse", help="the refiner's training errors: coarse, fine or mixed")
+    p.add_argument("--val-cars", help="score only these val_images cars, numbered by name from 0: e.g. 0,1")
     p.add_argument("--cap", type=int, default=20, help="most clicks per image (NoC cap)")
     p.add_argument("--brush-radius", type=float, default=15.0, help="the editor's default brush: 30 px wide")
     p.add_argument(
@@ -129,13 +137,15 @@ def main() -> None:
     from carseg_gui.core.refiner_training import RefinerConfig, train_refiner
 
     chosen = set(args.methods.split(","))
-    val = val_pairs(args.data, args.limit)
+    val = val_pairs(args.data, args.limit, args.val_cars)
     n_train_cars, n_val_cars = check_split(args.data, val)
     train_s = None
     if "refiner" not in chosen:
         args.crops = ""
     elif args.refiner is None:
-        config = RefinerConfig(epochs=args.epochs, samples_per_image=args.samples_per_image, filters=args.filters)
+        config = RefinerConfig(
+            epochs=args.epochs, samples_per_image=args.samples_per_image, filters=args.filters, errors=args.errors
+        )
         started = time.perf_counter()
         args.refiner = train_refiner(args.data, args.work / "project", config, progress=_print_epochs)
         train_s = round(time.perf_counter() - started, 1)
@@ -219,6 +229,7 @@ def main() -> None:
         "start_dice": start_dice,
         "cap": args.cap,
         "images": len(val),
+        "val_cars": sorted({p.name[:12] for p, _ in val}),
         "refiner_run": str(args.refiner),
         "refiner_train_s": train_s,
         "methods": summary,

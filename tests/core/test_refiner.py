@@ -137,3 +137,28 @@ def test_degraded_masks_have_errors_and_the_training_click_lands_on_one() -> Non
         click = training_click(rng, candidates, truth)
         assert truth[click.y, click.x] != start[click.y, click.x]
         assert click.positive == bool(truth[click.y, click.x])
+
+
+def test_fine_errors_are_thin_slivers_and_coarse_ones_are_not() -> None:
+    """``fine`` degrades as a good model errs (1-3 px along the outline), ``coarse`` as a low-resolution one;
+    ``mixed`` draws either; a bad name is refused with the option's name."""
+    truth = np.zeros((1280, 1918), np.uint8)
+    truth[300:1000, 200:1700] = 1
+    truth[400:520, 1200:1450] = 0  # a window
+    err = {"fine": [], "coarse": []}  # type: dict[str, list[float]]
+    for errors, shares in err.items():
+        rng = np.random.default_rng(1)
+        for _ in range(8):
+            start = degrade(rng, truth, errors)
+            shares.append(float((start != truth).mean()))
+    assert max(err["fine"]) < 0.01 and np.median(err["fine"]) < np.median(err["coarse"]) / 2
+    rng = np.random.default_rng(2)
+    assert all(degrade(rng, truth, "mixed").shape == truth.shape for _ in range(3))
+    with pytest.raises(InputError, match="--errors must be coarse, fine, mixed"):
+        RefinerConfig(errors="tiny").validate()
+
+
+def test_the_command_line_default_is_the_refiners() -> None:
+    from carseg_gui.cli_refiner import DEFAULT_ERRORS
+
+    assert RefinerConfig().errors == DEFAULT_ERRORS
