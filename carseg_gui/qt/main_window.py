@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
         editor.resize(1280, 800)
         self._editor, self._editor_rows = editor, rows
         editor.currentChanged.connect(lambda i, _key: self.viewer_panel.reveal_row(self._editor_rows[i]))
-        editor.statusChanged.connect(lambda *_: self.viewer_panel.refresh_statuses())
+        editor.statusChanged.connect(self.viewer_panel.refresh_statuses)
         editor.correctionSaved.connect(self.viewer_panel.show_corrected_mask)
         editor.problemFound.connect(lambda key, message: self.show_error("Mask editor", f"{key}: {message}", ""))
         editor.destroyed.connect(self._editor_gone)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.cache import Cache
 from ..core.confidence import least_confident_first
-from ..core.corrections import STATUSES, corrected_masks
+from ..core.corrections import STATUSES, corrected_masks, correction_path
 from ..core.review import worst_first
 from .store import StateStore
 
@@ -158,19 +158,22 @@ def sources(
     image without a mask, ``approved_correction`` a correction of the dataset's mask, approved),
     ``approved_mask`` (approved, no correction file: the dataset's file) or ``predicted`` (none: the run's
     prediction stands in)."""
-    out = {}
-    for row in cache.rows:
-        key = row["key"]
-        own = originals.get(key) is not None or (row["labelled"] and not row.get("corrected"))
-        if key in human and statuses[key] == "approved" and originals.get(key) is not None:
-            out[key] = "approved_correction"  # the dataset has a mask: the approved file is a correction of it
-        elif key in human:
-            out[key] = statuses[key]
-        elif own:
-            out[key] = "approved_mask" if statuses.get(key) == "approved" else "mask"
-        else:
-            out[key] = "predicted"
-    return out
+    return {row["key"]: source(row, statuses, human, originals) for row in cache.rows}
+
+
+def source(
+    row: Mapping[str, Any], statuses: Mapping[str, str], human: Mapping[str, Path], originals: Mapping[str, Any]
+) -> str:
+    """One cache row's source (see :func:`sources`)."""
+    key = row["key"]
+    own = originals.get(key) is not None or (row["labelled"] and not row.get("corrected"))
+    if key in human and statuses[key] == "approved" and originals.get(key) is not None:
+        return "approved_correction"  # the dataset has a mask: the approved file is a correction of it
+    if key in human:
+        return statuses[key]
+    if own:
+        return "approved_mask" if statuses.get(key) == "approved" else "mask"
+    return "predicted"
 
 
 def training_masks(
@@ -242,6 +245,24 @@ class ViewerModel:
         self.status_of = statuses(self.project)
         self.human = corrected_masks(self.project, self.status_of) if self.project else {}
         self.source_of = sources(cache, self.status_of, self.human, self.originals) if cache else {}
+        self._rows = None
+
+    def note_decision(self, key: str, status: str | None = None) -> None:
+        """The editor wrote one image's decision (``status``; None: its mask file only): that row's status,
+        human mask and source follow, in memory and with one file check, without reading state.json on the
+        window's thread. Changes made elsewhere (``carseg status`` in a terminal) arrive with ``refresh``."""
+        if self.project is None or self.cache is None:
+            return
+        if status is not None:
+            self.status_of[key] = status
+        path = correction_path(self.project, key)
+        if self.status_of.get(key) in ("corrected", "approved") and path.exists():
+            self.human[key] = path
+        else:
+            self.human.pop(key, None)
+        row = next((r for r in self.cache.rows if r["key"] == key), None)
+        if row is not None:
+            self.source_of[key] = source(row, self.status_of, self.human, self.originals)
         self._rows = None
 
     def set_ranking(self, order: str, ranking: Ranking) -> None:

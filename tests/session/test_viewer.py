@@ -84,6 +84,33 @@ def test_an_approved_or_corrected_image_without_a_mask_is_labelled_with_its_badg
     assert masks[rows[labelled.index(first)]].endswith(".png")
 
 
+def test_one_decision_from_the_editor_moves_its_row_without_reading_state_json(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    view, project = _model(tmp_path)
+    view.set_which("test")
+    first, *_ = _keys(view)
+    mask = np.zeros((96, 144), np.uint8)
+    mask[10:80, 20:120] = 1
+    save_correction(project, first, mask)  # what the editor's saver wrote
+    StateStore(project).set_status(first, "approved")
+
+    def no_read(self: StateStore) -> None:
+        raise AssertionError("state.json read on the window's thread")
+
+    monkeypatch.setattr(StateStore, "read", no_read)
+    view.note_decision(first, "approved")
+    assert first not in _keys(view) and view.badge(first) == "✓ approved"
+    view.set_which("train")
+    assert first in _keys(view) and view.source(first).startswith("mask: approved draft")
+    # The file goes (the edit was undone back to the draft, then marked unreviewed): predicted again.
+    for f in (project / "corrections").rglob("*.png"):
+        f.unlink()
+    view.note_decision(first, "unreviewed")
+    assert first not in _keys(view) and view.badge(first) == ""
+    monkeypatch.undo()
+    view.refresh(view.cache, "r1")  # and the full read agrees
+    assert first not in _keys(view)
+
+
 def test_a_new_order_or_filter_starts_at_page_one_and_go_to_says_why_not(tmp_path: Path) -> None:
     view, _ = _model(tmp_path)
     assert len(view.rows()) == 6 and view.paging.pages == 2

@@ -141,11 +141,15 @@ class ViewerPanel(QWidget):
         self.view.set_ranking("confidence", ranking)
         self.reload(first=self.view.order == "confidence")
 
-    def refresh_statuses(self) -> None:
-        """The editor changed a status or saved a correction: badges, sources, the filter and the sets follow
-        (an approved or corrected image without a mask is labelled now)."""
+    def refresh_statuses(self, key: str | None = None, status: str | None = None) -> None:
+        """The editor changed a status or saved a correction (of ``key``: only that row is looked at again;
+        None: all, from state.json): badges, sources, the filter and the sets follow (an approved or
+        corrected image without a mask is labelled now)."""
         before = dict(self.view.source_of)
-        self.view.refresh(self._cache, self.view.run)
+        if key is None:
+            self.view.refresh(self._cache, self.view.run)
+        else:
+            self.view.note_decision(key, status)
         for r in self.model.rows:
             r.badge, r.source = self.view.badge(r.key), self.view.source(r.key)
         self.model.changed()
@@ -157,7 +161,7 @@ class ViewerPanel(QWidget):
     def show_corrected_mask(self, key: str, mask: np.ndarray) -> None:
         """The editor saved a correction: its row shows the new mask and Dice now, not after the next
         preprocess (one image, resized and binarised as preprocessing does: a few ms)."""
-        self.refresh_statuses()
+        self.refresh_statuses(key)
         row = next((r for r in self.model.rows if r.key == key), None)
         cache = self._cache
         if row is None or cache is None:
