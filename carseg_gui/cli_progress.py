@@ -46,7 +46,10 @@ class TerminalProgress:
         keys = ("loss", "val_loss", "val_dice", "val_accuracy")
         parts = " ".join(f"{k}={p.info[k]:.4f}" for k in keys if k in p.info)
         best = f" (best epoch {p.info['best_epoch']})" if "best_epoch" in p.info else ""  # the refiner has none
-        print(f"epoch {p.done}/{p.total} {parts}{best}", file=sys.stderr)
+        if p.info.get("best_epoch") == 0:  # a progressive run's warm-up: none of its epochs can be kept
+            best = " (warm-up: the kept model comes from the full-size epochs)"
+        size = f" at {p.info['size']} px" if "size" in p.info else ""  # a progressive run names each epoch's
+        print(f"epoch {p.done}/{p.total}{size} {parts}{best}", file=sys.stderr)
 
     def close(self) -> None:
         if self.bar is not None:

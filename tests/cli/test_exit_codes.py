@@ -118,3 +118,21 @@ def test_predict_names_a_truncated_model_and_an_out_that_is_a_file(
     assert cli.main(["predict", str(data), "--out", str(afile)]) == 2
     err = capsys.readouterr().err
     assert f"{afile} is a file, not a folder" in err and "Traceback" not in err, err
+
+
+def test_a_progressive_runs_epoch_lines_name_the_size_and_never_a_best_epoch_0(capsys) -> None:  # type: ignore[no-untyped-def]
+    from carseg_gui.cli_progress import TerminalProgress
+    from carseg_gui.core.jobs import Progress
+
+    show = TerminalProgress()
+    show.tty = False
+    show(Progress("epoch", 16, 36, info={"loss": 0.0858, "val_dice": 0.976, "best_epoch": 0, "size": 128}))
+    show(Progress("epoch", 25, 36, info={"loss": 0.05, "val_dice": 0.985, "best_epoch": 25, "size": 256}))
+    show(Progress("epoch", 3, 50, info={"loss": 0.3, "val_dice": 0.8, "best_epoch": 3}))
+    lines = capsys.readouterr().err.splitlines()
+    assert (
+        lines[0]
+        == "epoch 16/36 at 128 px loss=0.0858 val_dice=0.9760 (warm-up: the kept model comes from the full-size epochs)"
+    )
+    assert lines[1] == "epoch 25/36 at 256 px loss=0.0500 val_dice=0.9850 (best epoch 25)"
+    assert lines[2] == "epoch 3/50 loss=0.3000 val_dice=0.8000 (best epoch 3)"
