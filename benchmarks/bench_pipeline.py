@@ -44,6 +44,7 @@ def main() -> None:
     p = bench.parser(__doc__ or "", limit=224)
     p.add_argument("--preset", default="best")
     p.add_argument("--size", type=int, help="image size (default: the preset's)")
+    p.add_argument("--batch", type=int, help="batch size (default: the preset's)")
     p.add_argument("--epochs", type=int, default=2, help="timed epochs of each (after one untimed)")
     p.add_argument("--project", type=Path, help="where the cache goes (default: a temporary folder)")
     args = p.parse_args()
@@ -54,7 +55,8 @@ def main() -> None:
     from carseg_gui.core.training import make_batches
     from carseg_gui.core.unet import build_unet, choose_policy, compile_unet, compute_device
 
-    config = make_config(args.preset, **({"size": args.size} if args.size else {}))
+    given = {"size": args.size, "batch_size": args.batch}
+    config = make_config(args.preset, **{k: v for k, v in given.items() if v})
     root = bench.dataset(args.data, args.limit)
     project = args.project or Path(tempfile.mkdtemp(prefix="carseg-bench-pipeline-"))
     cache = preprocess(root, project, config.size)
