@@ -158,7 +158,7 @@ def main() -> None:
                 "epoch": epoch or res["best_epoch"],
                 "kept": epoch == 0,
                 "elapsed_s": entry.get("elapsed_s"),
-                "size": entry.get("size"),
+                "size": entry.get("size", res["settings"].get("size")),  # a plain run: all at its size
                 "inner": score(run_dir, path, inner, args.work / f"project-inner-{tag}"),
                 "outer": score(run_dir, path, args.work / "heldout", args.work / "project-heldout"),
             }
@@ -195,9 +195,10 @@ def main() -> None:
                 )
             )
         for c in curve:
+            size = c["size"] or res["settings"].get("size")  # results saved before a plain run's size was kept
             rows.append(
                 (
-                    f"  epoch {c['epoch']} ({c['size']} px), {c['elapsed_s'] / 60:.1f} min",
+                    f"  epoch {c['epoch']} ({size} px), {c['elapsed_s'] / 60:.1f} min",
                     f"validation {c['inner']['dice_full']:.4f}, held-out {c['outer']['dice_full']:.4f}",
                 )
             )

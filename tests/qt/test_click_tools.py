@@ -187,7 +187,7 @@ def test_shift_click_adds_a_click_and_the_next_plain_click_uses_all(qtbot, edito
     session = choose(qtbot, editor, "smart")
     warm = len(disc.batches)  # the engine's warm-up calls when it loaded the refiner
     press(editor, (cx - 10, cy), LEFT, SHIFT)
-    assert len(session.clicks) == 1 and not session._waiting and not session._in_flight
+    assert len(session.clicks) == 1 and session.idle
     assert np.array_equal(doc.mask, before) and doc.stack.count() == 0 and len(disc.batches) == warm
     with qtbot.waitSignal(session.applied, timeout=30_000):
         press(editor, (cx + 10, cy))

@@ -163,6 +163,11 @@ class ClickSession(QObject):
         self._next()
 
     # -- clicks -----------------------------------------------------------------------------
+    @property
+    def idle(self) -> bool:
+        """No click waits for or is in a computation."""
+        return not self._waiting and not self._in_flight
+
     def set_clicks(self, clicks: list[Click]) -> None:
         self.clicks = clicks
         doc = self.canvas.document
