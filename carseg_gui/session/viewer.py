@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.cache import Cache
 from ..core.confidence import least_confident_first
-from ..core.corrections import STATUSES, corrected_masks, correction_path
+from ..core.corrections import STATUSES, corrected_masks
 from ..core.review import worst_first
 from .store import StateStore
 
@@ -255,11 +255,8 @@ class ViewerModel:
             return
         if status is not None:
             self.status_of[key] = status
-        path = correction_path(self.project, key)
-        if self.status_of.get(key) in ("corrected", "approved") and path.exists():
-            self.human[key] = path
-        else:
-            self.human.pop(key, None)
+        self.human.pop(key, None)
+        self.human.update(corrected_masks(self.project, {key: self.status_of.get(key, "unreviewed")}))
         row = next((r for r in self.cache.rows if r["key"] == key), None)
         if row is not None:
             self.source_of[key] = source(row, self.status_of, self.human, self.originals)
