@@ -57,7 +57,8 @@ class TrainConfig:
     # How a prediction reaches the photo's size: "bilinear" (the Carvana measure) or "guided" (along the photo's
     # edges, upsample.py: +0.004 full-size Dice at 128 px on 4 unseen cars, 0.17 s more per 1918x1280 photo).
     upsample: str = "bilinear"
-    # "auto": bfloat16 compute on CPUs with AMX/AVX-512 BF16 and float16 on GPUs; "on"/"off" force it.
+    # "auto": float16 on GPUs; on a CPU bfloat16 where it times faster than float32 (precision.py, once per
+    # machine); "on"/"off" force it.
     precision: str = "off"
     xla: str = "auto"  # XLA compilation: on for GPUs, off on CPUs (measured slower there)
     strategy: str = "auto"  # see distributed.py

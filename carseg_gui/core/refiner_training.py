@@ -52,7 +52,7 @@ class RefinerConfig:
     iterative: float = 0.5  # share of batches that feed the model's own output back before the step
     max_images: int | None = None  # train on at most this many labelled images (the first by key)
     seed: int = 0
-    precision: str = "auto"  # as TrainConfig: bfloat16 where the CPU computes it natively
+    precision: str = "auto"  # as TrainConfig: bfloat16 where it times faster than float32 on this CPU
     errors: str = "coarse"  # the starting masks' errors: coarse, fine or mixed (see degrade)
 
     def validate(self) -> None:
@@ -221,10 +221,12 @@ def train_refiner(
     load()
     import keras
 
-    from .unet import bce_dice_loss, choose_policy, compute_device
+    from .precision import resolve_precision
+    from .unet import bce_dice_loss, compute_device
 
     device = compute_device()
-    policy = choose_policy(config.precision, device)
+    precision = resolve_precision(config.precision, device, progress, cancel)
+    policy = precision.policy
     run = Path(project) / "refiner_runs" / new_run_id(project)  # new_run_id counts in runs/; the time is unique enough
     while run.exists():
         run = run.with_name(run.name + "-b")
@@ -238,6 +240,7 @@ def train_refiner(
         "steps_per_epoch": steps,
         "device": device,
         "dtype_policy": policy,
+        **precision.record(),
         "versions": {"keras": keras.__version__, "python": platform.python_version()},
     }
     atomic_write_json(run / "config.json", record)

@@ -221,19 +221,21 @@ def _train(
     load()
     import keras
 
-    from .unet import build_unet, choose_policy, choose_xla, compile_unet, compute_device
+    from .precision import resolve_precision
+    from .unet import build_unet, choose_xla, compile_unet, compute_device
 
     strategy = make_strategy(config.strategy)
     multiworker = is_multiworker(strategy)
     if warm is not None and multiworker:  # before the run folder: nothing is left behind
         raise ConfigError("warmup_size", "cannot be used with multi-worker training")
+    device = compute_device()
+    precision = resolve_precision(config.precision, device, progress, cancel, timing=not multiworker)  # before the run
+    policy = precision.policy
     # Every worker trains; only the chief keeps the run (the others write to a scratch folder).
     chief = is_chief() if multiworker else True
     run = Path(project) / "runs" / new_run_id(project) if chief else Path(tempfile.mkdtemp(prefix="carseg-worker-"))
     run.mkdir(parents=True, exist_ok=True)
     lock.update(f"run {run.name}")
-    device = compute_device()
-    policy = choose_policy(config.precision, device)
     xla = choose_xla(config.xla, device)
     replicas = int(strategy.num_replicas_in_sync)
     record = {
@@ -245,6 +247,7 @@ def _train(
         "skipped": [{"path": p["path"], "reason": p["reason"]} for p in skipped],
         "device": device,
         "dtype_policy": policy,
+        **precision.record(),
         "xla": xla,
         "replicas": replicas,
         "versions": {"keras": keras.__version__, "python": platform.python_version()},

@@ -197,22 +197,8 @@ def compute_device() -> str:
     return f"GPU: {details.get('device_name', gpus[0].name)}" + (f" (+{len(gpus) - 1})" if len(gpus) > 1 else "")
 
 
-def cpu_has_bf16() -> bool:
-    """AMX or AVX-512 BF16 units: there bfloat16 convolutions run several times faster than float32."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return " amx_bf16" in flags or " avx512_bf16" in flags
-
-
 def choose_policy(setting: str, device: str) -> str:
-    """``auto``: mixed precision where the hardware computes it natively, float32 elsewhere."""
-    if setting == "off":
-        return "float32"
-    if setting == "on":
-        return "mixed_bfloat16" if device == "CPU" else "mixed_float16"
-    if device != "CPU":
-        return "mixed_float16"
-    return "mixed_bfloat16" if cpu_has_bf16() else "float32"
+    """The dtype policy for ``setting`` (auto/on/off): ``auto`` on a CPU is measured (precision.py)."""
+    from .precision import resolve_precision
+
+    return resolve_precision(setting, device).policy

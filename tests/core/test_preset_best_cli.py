@@ -70,3 +70,4 @@ def test_recipe_is_still_the_default_of_carseg_train(tmp_path: Path) -> None:
     assert config["augment"] == "none" and config["lr_schedule"] == "none" and not config["tta"]
     assert config["patience"] == 2 and config["batch_size"] == 16 and config["learning_rate"] == 1e-3
     assert config["precision"] == "off" and config["dtype_policy"] == "float32"  # the recipe's arithmetic
+    assert config["precision_reason"] == "float32: mixed precision off" and config["precision_measured"] is None

@@ -13,7 +13,7 @@ from ..progress import duration
 
 SHOWN = ("epochs", "patience", "val_split", "size", "batch_size", "filters", "levels", "learning_rate", "loss",
          "batch_norm", "dropout", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "seed",
-         "dtype_policy", "init_from")  # fmt: skip
+         "dtype_policy", "precision_reason", "init_from")  # fmt: skip
 
 
 def preset_text(run: RunInfo) -> str:
