@@ -2,11 +2,11 @@
 
 ``auto`` precision on a CPU used to mean "bfloat16 where /proc/cpuinfo lists AMX or AVX-512 BF16". The
 flags say what the units are, not what TensorFlow's kernels make of them: measured here, bfloat16
-trained 2.4x faster than float32 on one AVX-512 BF16 CPU and only ~1.3x on another of the same family,
-and a CPU without the units emulates bfloat16. So ``auto`` times a few training steps of a reference
-U-Net (128 px, 16 filters, batch norm, batch 8) in float32 and in mixed bfloat16, interleaved, and uses
-bfloat16 only where it is at least :data:`MARGIN` times as fast; bfloat16 costs a little precision, so
-a tie goes to float32.
+trained 2.4x faster than float32 at 256 px on an AVX-512 BF16 EPYC but only 1.2-1.7x at 128 px, and
+an EPYC without the units emulates it, 9x slower (benchmarks/RESULTS.md, section 2). So ``auto``
+times a few training steps of a reference U-Net (128 px, 16 filters, batch norm, batch 8) in float32
+and in mixed bfloat16, interleaved, and uses bfloat16 only where it is at least :data:`MARGIN` times as
+fast; bfloat16 costs a little precision, so a tie goes to float32.
 
 The answer is cached in a small JSON file (``$CARSEG_PRECISION_CACHE``, else the user's cache folder),
 keyed by what decides it: the CPU model and flags, the cores this process may use, the machine, and
