@@ -14,6 +14,7 @@ class TerminalProgress:
     def __init__(self) -> None:
         self.bar: Any = None
         self.stage = ""
+        self.message = ""
         self.tty = sys.stderr.isatty()
 
     def __call__(self, p: Progress) -> None:
@@ -22,10 +23,11 @@ class TerminalProgress:
             self.stage = ""
             print(f"carseg: note: {p.info.get('notice', p.message)}", file=sys.stderr)
             return
-        if p.stage != self.stage:
+        # A "model" stage says each new step in a sentence (loading TensorFlow, timing the precision, building).
+        if p.stage != self.stage or (p.stage == "model" and p.message != self.message):
             self.close()
-            self.stage = p.stage
-            if self.tty:
+            self.stage, self.message = p.stage, p.message
+            if self.tty and p.stage != "model":  # the model's steps are sentences, not counts: a line each
                 from tqdm import tqdm
 
                 desc = f"epoch {p.info.get('epoch')}/{p.info.get('epochs')}" if p.stage == "batch" else p.stage

@@ -49,6 +49,13 @@ class PrecisionChoice:
         return {"precision_reason": self.reason, "precision_measured": dict(self.measured) or None}
 
 
+def policy_words(policy: str) -> str:
+    """A dtype policy in the words the training panel and the CLI use."""
+    return {"float32": "float32", "mixed_bfloat16": "bfloat16 compute", "mixed_float16": "float16 compute"}.get(
+        policy, policy
+    )
+
+
 def cpu_flags() -> set[str]:
     info = _cpuinfo()
     for line in info.splitlines():

@@ -221,7 +221,7 @@ def _train(
     load()
     import keras
 
-    from .precision import resolve_precision
+    from .precision import policy_words, resolve_precision
     from .unet import build_unet, choose_xla, compile_unet, compute_device
 
     strategy = make_strategy(config.strategy)
@@ -231,6 +231,8 @@ def _train(
     device = compute_device()
     precision = resolve_precision(config.precision, device, progress, cancel, timing=not multiworker)  # before the run
     policy = precision.policy
+    info = {"dtype_policy": policy, "precision_reason": precision.reason}
+    progress(Progress("model", 0, 1, f"Training: building the model ({policy_words(policy)})…", info=info))
     # Every worker trains; only the chief keeps the run (the others write to a scratch folder).
     chief = is_chief() if multiworker else True
     run = Path(project) / "runs" / new_run_id(project) if chief else Path(tempfile.mkdtemp(prefix="carseg-worker-"))

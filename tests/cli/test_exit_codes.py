@@ -94,6 +94,26 @@ def test_stage_lines_without_a_terminal_say_what_happens() -> None:
     assert stage_line(Progress("device", 0, 0, "CPU")) == "device: CPU"  # not "device: 0 image(s)"
 
 
+@pytest.mark.parametrize("tty", [False, True])
+def test_each_step_of_building_the_model_gets_its_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tty: bool
+) -> None:
+    """Loading TensorFlow, timing the precision, building the model: one "model" stage, three sentences,
+    each said once, on a terminal too (no empty bar)."""
+    from carseg_gui.cli_progress import TerminalProgress
+    from carseg_gui.core.jobs import Progress
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: tty)
+    show = TerminalProgress()
+    steps = ["Training: loading TensorFlow and building the model…",
+             "Timing bfloat16 against float32 on this CPU (once per machine)…",
+             "Training: building the model (float32)…"]  # fmt: skip
+    for message in [steps[0], steps[0], steps[1], steps[2]]:
+        show(Progress("model", 0, 1, message))
+    show.close()
+    assert capsys.readouterr().err.splitlines() == steps
+
+
 def test_predict_names_a_truncated_model_and_an_out_that_is_a_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

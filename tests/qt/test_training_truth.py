@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from carseg_gui.core.project import RunInfo
-from carseg_gui.qt.panels.run_words import comparison_word, describe_run, score_words
+from carseg_gui.qt.panels.run_words import comparison_word, describe_run, device_words, score_words
 from carseg_gui.qt.panels.runs_list import COLUMNS
 from tests.qt.qt_helpers import open_dataset, set_training, wait_job
 
@@ -22,6 +22,13 @@ def test_the_status_line_names_which_dice_an_epoch_reports() -> None:
     assert status_line("train", val) == "Training: epoch 3/50 done · val Dice 0.5000 · best epoch 3"
     no_val = Progress("epoch", 3, 50, info={"dice": 0.6, "best_epoch": 3})
     assert status_line("train", no_val) == "Training: epoch 3/50 done · Dice 0.6000 · best epoch 3"
+
+
+def test_the_device_line_names_the_precision_and_why() -> None:
+    reason = "auto: float32 (bfloat16 needs 1.15x), measured earlier on this CPU: bfloat16 0.13x float32's speed"
+    assert device_words("CPU", "float32", reason) == ("Device: CPU · float32", f"Precision: {reason}")
+    assert device_words("GPU: H200", "mixed_float16", None) == ("Device: GPU: H200 · float16 compute", "")
+    assert device_words("CPU", None, None) == ("Device: CPU", "")  # a run from before precision was recorded
 
 
 def test_comparison_word_is_at_the_shown_precision() -> None:
@@ -72,6 +79,10 @@ def test_curves_show_the_run_that_just_ran(qtbot, window, sample: Path) -> None:
     history = json.loads((new.folder / "history.json").read_text())
     assert panel.curves.history == history and len(history) == 1  # ...and the curves are its own
     assert panel.outcome.text().startswith(f"Run {new.id} finished")
+    # The device line names the precision the run computed in; its tooltip says why (the recipe: off).
+    assert new.config["dtype_policy"] == "float32"
+    assert panel.device_label.text() == "Device: CPU · float32"
+    assert panel.device_label.toolTip() == "Precision: float32: mixed precision off"
     # The status bar names the score for what it is: the kept (best-loss) epoch's validation Dice.
     line = window.status.text()
     assert line.startswith(f"Run {new.id} finished: val Dice ") and "at epoch 1, the best (lowest val. loss)" in line

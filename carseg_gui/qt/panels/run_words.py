@@ -7,6 +7,7 @@ named too when it is higher, so the words match the chart.
 from __future__ import annotations
 
 from ...core.imageio import read_json
+from ...core.precision import policy_words
 from ...core.presets import PRESETS, describe_changes
 from ...core.project import RunInfo
 from ..progress import duration
@@ -14,6 +15,12 @@ from ..progress import duration
 SHOWN = ("epochs", "patience", "val_split", "size", "batch_size", "filters", "levels", "learning_rate", "loss",
          "batch_norm", "dropout", "augment", "lr_schedule", "tta", "keep_largest", "fill_holes", "seed",
          "dtype_policy", "precision_reason", "init_from")  # fmt: skip
+
+
+def device_words(device: str, policy: str | None, reason: str | None) -> tuple[str, str]:
+    """The training panel's device line ("Device: CPU · float32") and its tooltip (why that precision)."""
+    text = f"Device: {device}" + (f" · {policy_words(policy)}" if policy else "")
+    return text, (f"Precision: {reason}" if reason else "")
 
 
 def preset_text(run: RunInfo) -> str:

@@ -30,7 +30,7 @@ from ...core.project import RunInfo
 from ..controller import Controller
 from ..progress import TrainingClock, duration
 from .curves import CurvesView
-from .run_words import cancelled_text, comparison_word, describe_run, score_words
+from .run_words import cancelled_text, comparison_word, describe_run, device_words, score_words
 from .runs_list import RunsList
 from .training_controls import FIELD_WORDS, SETTINGS, TrainingControls
 
@@ -119,6 +119,7 @@ class TrainingPanel(QWidget):
         self.eta_label = QLabel("Time left –")
         self.device_label = QLabel("Device: shown when training starts")
         self.device: str | None = None  # "CPU" or "GPU: name", once a job found it
+        self.precision: tuple[str | None, str | None] = (None, None)  # the running job's dtype policy, and why
         self.cpu_note = QLabel("")
         self.cpu_note.setObjectName("cpuNote")
         self.cpu_note.setWordWrap(True)
@@ -228,6 +229,7 @@ class TrainingPanel(QWidget):
         self.epoch_label.setText("Epoch –")
         self.eta_label.setText("Time left –")
         self.device_label.setText("Device: shown when training starts")
+        self.device_label.setToolTip("")
         self.cpu_note.hide()
         self.curves.clear()
 
@@ -263,6 +265,7 @@ class TrainingPanel(QWidget):
         if name != "train":
             return
         self.live = True
+        self.precision = (None, None)
         self._runs_before = {r.id for r in self.state.runs}
         self.clock = TrainingClock()
         self.curves.clear()
@@ -284,11 +287,15 @@ class TrainingPanel(QWidget):
         elif p.stage == "preprocess":
             self.epoch_label.setText(f"Preparing the cache: {p.done}/{p.total} images")
         elif p.stage == "model":
+            if "dtype_policy" in p.info:  # the precision this run computes in, and why (core/precision.py)
+                self.precision = (p.info["dtype_policy"], p.info.get("precision_reason"))
             words = p.message.removeprefix("Training: ")
             self.epoch_label.setText(words[:1].upper() + words[1:] if words else "Building the model…")
         elif p.stage == "device":
             self.device = p.message
-            self.device_label.setText(f"Device: {p.message}")
+            text, tip = device_words(p.message, *self.precision)
+            self.device_label.setText(text)
+            self.device_label.setToolTip(tip)
             if p.message == "CPU":
                 self.cpu_note.setText("No GPU found: training runs on the CPU. Time per epoch: measuring…")
                 self.cpu_note.show()
@@ -372,5 +379,9 @@ class TrainingPanel(QWidget):
         history = read_json(run.folder / "history.json", default=[]) or []
         self.curves.set_history(history, run.metrics.get("best_epoch"))
         if run.config.get("device"):
-            self.device_label.setText(f"Device: {run.config['device']}")
+            text, tip = device_words(
+                run.config["device"], run.config.get("dtype_policy"), run.config.get("precision_reason")
+            )
+            self.device_label.setText(text)
+            self.device_label.setToolTip(tip)
         self.outcome.setText(describe_run(run, history))
