@@ -31,7 +31,8 @@ if phase == "preprocess":
 else:
     import keras
     from carseg_gui.core.training import make_batches
-    from carseg_gui.core.unet import build_unet, choose_policy, compile_unet, compute_device
+    from carseg_gui.core.precision import choose_policy
+    from carseg_gui.core.unet import build_unet, compile_unet, compute_device
     cache = open_cache(project, size)
     rows = cache.labelled_rows()
     model = compile_unet(build_unet(size, 16, choose_policy("auto", compute_device())))

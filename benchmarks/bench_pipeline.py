@@ -49,11 +49,12 @@ def main() -> None:
     p.add_argument("--project", type=Path, help="where the cache goes (default: a temporary folder)")
     args = p.parse_args()
 
+    from carseg_gui.core.precision import choose_policy
     from carseg_gui.core.preprocess import preprocess, require_labelled
     from carseg_gui.core.presets import make_config
     from carseg_gui.core.tf_runtime import load
     from carseg_gui.core.training import make_batches
-    from carseg_gui.core.unet import build_unet, choose_policy, compile_unet, compute_device
+    from carseg_gui.core.unet import build_unet, compile_unet, compute_device
 
     given = {"size": args.size, "batch_size": args.batch}
     config = make_config(args.preset, **{k: v for k, v in given.items() if v})

@@ -24,10 +24,11 @@ def main() -> None:
     root = bench.dataset(args.data, args.limit)
 
     from carseg_gui.core.export import export_masks
+    from carseg_gui.core.precision import choose_policy
     from carseg_gui.core.predict import predict_rows
     from carseg_gui.core.preprocess import preprocess
     from carseg_gui.core.project import RunInfo
-    from carseg_gui.core.unet import build_unet, choose_policy, compute_device
+    from carseg_gui.core.unet import build_unet, compute_device
 
     tmp = Path(tempfile.mkdtemp(prefix="carseg-bench-"))
     try:

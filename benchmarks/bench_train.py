@@ -73,8 +73,9 @@ def main() -> None:
     args = p.parse_args()
     root = bench.dataset(args.data, args.limit, width=480, height=320)
 
+    from carseg_gui.core.precision import choose_policy
     from carseg_gui.core.preprocess import preprocess
-    from carseg_gui.core.unet import choose_policy, choose_xla, compute_device
+    from carseg_gui.core.unet import choose_xla, compute_device
 
     project = Path(tempfile.mkdtemp(prefix="carseg-bench-"))
     try:

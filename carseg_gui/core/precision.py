@@ -138,6 +138,11 @@ def resolve_precision(
     return _measured_choice(progress, cancel or CancelToken(), measure or measure_speeds, path or cache_path())
 
 
+def choose_policy(setting: str, device: str) -> str:
+    """Just the policy of :func:`resolve_precision` (the benchmarks' shorthand)."""
+    return resolve_precision(setting, device).policy
+
+
 def _measured_choice(progress: ProgressFn, cancel: CancelToken, measure: Measure, path: Path) -> PrecisionChoice:
     key = machine_key()
     entries: dict[str, Any] = {}

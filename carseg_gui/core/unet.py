@@ -195,10 +195,3 @@ def compute_device() -> str:
         return "CPU"
     details = tf.config.experimental.get_device_details(gpus[0])
     return f"GPU: {details.get('device_name', gpus[0].name)}" + (f" (+{len(gpus) - 1})" if len(gpus) > 1 else "")
-
-
-def choose_policy(setting: str, device: str) -> str:
-    """The dtype policy for ``setting`` (auto/on/off): ``auto`` on a CPU is measured (precision.py)."""
-    from .precision import resolve_precision
-
-    return resolve_precision(setting, device).policy
