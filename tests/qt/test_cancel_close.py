@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,36 @@ def test_cancel_training_within_a_batch(qtbot, window, sample: Path) -> None:  #
     assert "cancelled" in window.training_panel.outcome.text()
     assert window.training_panel.runs.tree.topLevelItem(0).text(COLUMNS.index("Status")) == "cancelled"
     assert window.training_panel.train_button.isEnabled()
+
+
+def test_cancel_while_timing_the_precision(qtbot, window, sample: Path, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The first auto-precision training on a machine times bfloat16 (tens of seconds): the panel says so,
+    a cancel then ends the job with no run and no cached answer, and no line still says "Timing…"."""
+    from carseg_gui.core import precision
+
+    def slow_timing(cancel):  # type: ignore[no-untyped-def]
+        while True:  # as measure_speeds: checks the token between steps
+            cancel.check()
+            time.sleep(0.02)
+
+    monkeypatch.setenv("CARSEG_PRECISION_PROBE", "on")
+    monkeypatch.setenv("CARSEG_PRECISION_CACHE", str(tmp_path / "precision.json"))
+    monkeypatch.setattr(precision, "measure_speeds", slow_timing)
+    open_dataset(qtbot, window, sample)
+    set_training(window, size=32)
+    panel = window.training_panel
+
+    def start_and_cancel() -> bool:
+        started = window.controller.train(replace(panel.config(), precision="auto"))  # as the best preset
+        qtbot.waitUntil(lambda: panel.epoch_label.text().startswith("Timing bfloat16"), timeout=120_000)
+        assert window.status.text().startswith("Timing bfloat16 against float32 on this CPU")
+        panel.cancel_button.click()
+        return started
+
+    assert wait_job(qtbot, window, "train", start_and_cancel) == "cancelled"
+    assert list_runs(window.state.project) == [] and not (tmp_path / "precision.json").exists()
+    assert panel.epoch_label.text() == "Epoch –"
+    assert window.status.text().startswith("Training cancelled before a run was started")
 
 
 def test_close_during_training_asks_cancels_and_waits(qtbot, window, sample: Path) -> None:  # type: ignore[no-untyped-def]

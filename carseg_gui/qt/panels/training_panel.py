@@ -361,6 +361,8 @@ class TrainingPanel(QWidget):
         if outcome != "succeeded" and self.epoch_label.text().startswith("Epoch "):  # not "Epoch 2 / 3" as if running
             self.epoch_label.setText(f"{outcome.capitalize()} in e{self.epoch_label.text()[1:]}")
             self.bar.setFormat(f"{outcome} at batch %v / %m")
+        elif outcome != "succeeded" and not self.epoch_label.text().startswith("Epoch "):
+            self.epoch_label.setText("Epoch –")  # not a step of starting up ("Timing…") as if still at it
         if outcome == "failed":
             said = "Training failed: see the message. The run is listed as failed."
         elif outcome == "cancelled" and not said.startswith("Run "):
