@@ -35,7 +35,7 @@ else:
     from carseg_gui.core.unet import build_unet, compile_unet, compute_device
     cache = open_cache(project, size)
     rows = cache.labelled_rows()
-    model = compile_unet(build_unet(size, 16, choose_policy("auto", compute_device())))
+    model = compile_unet(build_unet(size, 16, choose_policy("auto", compute_device(), timing=False)))
     steps = int(sys.argv[5]) if len(sys.argv) > 5 else None
     model.fit(make_batches(cache, rows, 16, True, 0), epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
 cache = open_cache(project, size)

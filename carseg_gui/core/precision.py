@@ -3,7 +3,8 @@
 ``auto`` precision on a CPU used to mean "bfloat16 where /proc/cpuinfo lists AMX or AVX-512 BF16". The
 flags say what the units are, not what TensorFlow's kernels make of them: measured here, bfloat16
 trained 2.4x faster than float32 at 256 px on an AVX-512 BF16 EPYC but only 1.2-1.7x at 128 px, and
-an EPYC without the units emulates it, 9x slower (benchmarks/RESULTS.md, section 2). So ``auto``
+an EPYC without the units emulates it: 7.7x slower in this timing, 9x in a training loop
+(benchmarks/RESULTS.md, section 2). So ``auto``
 times a few training steps of a reference U-Net (128 px, 16 filters, batch norm, batch 8) in float32
 and in mixed bfloat16, interleaved, and uses bfloat16 only where it is at least :data:`MARGIN` times as
 fast; bfloat16 costs a little precision, so a tie goes to float32.
@@ -22,14 +23,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .imageio import CorruptFile, atomic_write_json, read_json
-from .jobs import CancelToken, Progress, ProgressFn, no_progress
+from .jobs import Cancelled, CancelToken, Progress, ProgressFn, no_progress
 
 PROBE_VERSION = 1  # bump when the reference model or the timing changes: old answers are then re-measured
 MARGIN = 1.15  # bfloat16 must train at least this much faster than float32 to be chosen
 REF_SIZE, REF_FILTERS, REF_BATCH = 128, 16, 8  # the reference U-Net (with batch norm) and its batch
+UNITS = {"amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx2", "bf16", "sve"}  # x86 and ARM flags in the key
 REFERENCE = f"U-Net {REF_SIZE} px, {REF_FILTERS} filters, batch norm, batch {REF_BATCH}"
 
 Speeds = dict[str, float]  # images/s per policy: {"float32": ..., "mixed_bfloat16": ...}
@@ -57,9 +59,9 @@ def policy_words(policy: str) -> str:
 
 
 def cpu_flags() -> set[str]:
-    info = _cpuinfo()
-    for line in info.splitlines():
-        if line.startswith("flags"):
+    """The CPU's feature flags: x86's "flags" line, or ARM's "Features"."""
+    for line in _cpuinfo().splitlines():
+        if line.startswith(("flags", "Features")):
             return set(line.partition(":")[2].split())
     return set()
 
@@ -78,10 +80,15 @@ def _cpuinfo() -> str:
 
 
 def cpu_model() -> str:
+    """x86's "model name"; on ARM, which has none, its implementer and part numbers (the core's identity)."""
+    fields: dict[str, str] = {}
     for line in _cpuinfo().splitlines():
-        if line.startswith("model name"):
-            return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine() or "unknown CPU"
+        name, _, value = line.partition(":")
+        fields.setdefault(name.strip(), value.strip())
+    if fields.get("model name"):
+        return fields["model name"]
+    arm = [f"{k} {fields[k]}" for k in ("CPU implementer", "CPU part", "Hardware") if fields.get(k)]
+    return " ".join(arm) or platform.processor() or platform.machine() or "unknown CPU"
 
 
 def machine_key() -> str:
@@ -96,7 +103,7 @@ def machine_key() -> str:
         from .tf_runtime import load
 
         versions.append(f"tensorflow {load().__version__}")
-    units = ",".join(sorted({"amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx2"} & cpu_flags())) or "none"
+    units = ",".join(sorted(UNITS & cpu_flags())) or "none"
     return " | ".join([f"probe {PROBE_VERSION}", cpu_model(), f"units {units}", f"{cores} cores",
                        platform.machine(), *versions])  # fmt: skip
 
@@ -138,35 +145,42 @@ def resolve_precision(
     return _measured_choice(progress, cancel or CancelToken(), measure or measure_speeds, path or cache_path())
 
 
-def choose_policy(setting: str, device: str) -> str:
+def choose_policy(setting: str, device: str, timing: bool = True) -> str:
     """Just the policy of :func:`resolve_precision` (the benchmarks' shorthand)."""
-    return resolve_precision(setting, device).policy
+    return resolve_precision(setting, device, timing=timing).policy
 
 
 def _measured_choice(progress: ProgressFn, cancel: CancelToken, measure: Measure, path: Path) -> PrecisionChoice:
     key = machine_key()
     entries: dict[str, Any] = {}
     try:
-        data = read_json(path, {})
-        entries = data.get("entries", {}) if isinstance(data, dict) else {}
-        if not isinstance(entries, dict):
+        data = read_json(path, {"entries": {}})  # no file yet: nothing measured
+        table = data.get("entries") if isinstance(data, dict) else None
+        if not isinstance(table, dict):
             raise CorruptFile(f"{path}: damaged (no table of measurements)")
+        entries = table
     except (CorruptFile, OSError) as exc:
         entries = {}
         progress(Progress("notice", 0, 0, info={"notice": f"{exc}; timing bfloat16 against float32 again"}))
     entry = entries.get(key)
-    if isinstance(entry, dict) and _valid(entry):
+    if _valid(entry):
         return _choice(entry, cached=True)
     progress(Progress("model", 0, 0, "Timing bfloat16 against float32 on this CPU (once per machine)…"))
-    speeds = measure(cancel)
+    try:
+        speeds = measure(cancel)
+    except Cancelled:
+        raise
+    except Exception as exc:  # no bfloat16 kernel, out of memory...: float32 trains all the same
+        why = f"bfloat16 could not be timed on this CPU ({type(exc).__name__}: {exc})"
+        progress(Progress("notice", 0, 0, info={"notice": f"{why}; training in float32"}))
+        return PrecisionChoice("float32", f"auto: float32, {why}")
     entry = {
-        "float32_img_s": round(speeds["float32"], 2),
-        "bfloat16_img_s": round(speeds["mixed_bfloat16"], 2),
-        "ratio": round(speeds["mixed_bfloat16"] / speeds["float32"], 3),
+        "float32_img_s": round(speeds["float32"], 3),
+        "bfloat16_img_s": round(speeds["mixed_bfloat16"], 3),
         "reference": REFERENCE,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    entry["policy"] = "mixed_bfloat16" if entry["ratio"] >= MARGIN else "float32"
+    entry["policy"] = _policy(entry)  # for a reader of the file; the choice is always made from the speeds
     entries[key] = entry
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,19 +190,28 @@ def _measured_choice(progress: ProgressFn, cancel: CancelToken, measure: Measure
     return _choice(entry, cached=False)
 
 
-def _valid(entry: Any) -> bool:
-    if not isinstance(entry, dict) or entry.get("policy") not in ("float32", "mixed_bfloat16"):
+def _valid(entry: Any) -> TypeGuard[dict[str, Any]]:
+    """Both speeds present, numbers (not booleans), finite and positive."""
+    if not isinstance(entry, dict):
         return False
-    return all(isinstance(entry.get(k), int | float) and entry[k] > 0 for k in ("float32_img_s", "bfloat16_img_s"))
+    speeds = [entry.get(k) for k in ("float32_img_s", "bfloat16_img_s")]
+    return all(isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < float("inf") for v in speeds)
+
+
+def _policy(entry: dict[str, Any]) -> str:
+    return "mixed_bfloat16" if entry["bfloat16_img_s"] / entry["float32_img_s"] >= MARGIN else "float32"
 
 
 def _choice(entry: dict[str, Any], cached: bool) -> PrecisionChoice:
+    """The choice from the speeds as stored: the ratio shown is the ratio decided on."""
     ratio = entry["bfloat16_img_s"] / entry["float32_img_s"]
-    how = f"{'measured earlier' if cached else 'measured now'} on this CPU: bfloat16 {ratio:.2f}x float32's speed"
-    verdict = "bfloat16" if entry["policy"] == "mixed_bfloat16" else f"float32 (bfloat16 needs {MARGIN:.2f}x)"
+    policy = _policy(entry)
+    how = (f"{'measured earlier' if cached else 'measured now'} on this CPU with a reference U-Net "
+           f"({REF_SIZE} px): bfloat16 {ratio:.2f}x float32's speed")  # fmt: skip
+    verdict = "bfloat16" if policy == "mixed_bfloat16" else f"float32 (bfloat16 needs {MARGIN:.2f}x)"
     measured: dict[str, Any] = {k: entry[k] for k in ("float32_img_s", "bfloat16_img_s", "measured_at") if k in entry}
     measured["ratio"] = round(ratio, 3)
-    return PrecisionChoice(entry["policy"], f"auto: {verdict}, {how}", measured)
+    return PrecisionChoice(policy, f"auto: {verdict}, {how}", measured)
 
 
 def measure_speeds(

@@ -221,12 +221,13 @@ def train_refiner(
     load()
     import keras
 
-    from .precision import resolve_precision
+    from .precision import policy_words, resolve_precision
     from .unet import bce_dice_loss, compute_device
 
     device = compute_device()
     precision = resolve_precision(config.precision, device, progress, cancel)
     policy = precision.policy
+    progress(Progress("model", 0, 1, f"Building the click refiner ({policy_words(policy)})…"))
     run = Path(project) / "refiner_runs" / new_run_id(project)  # new_run_id counts in runs/; the time is unique enough
     while run.exists():
         run = run.with_name(run.name + "-b")

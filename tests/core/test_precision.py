@@ -79,7 +79,11 @@ def test_another_machines_answer_is_not_used(tmp_path: Path) -> None:
         (b"\x00\xffgarbage", True),
         (b"", True),
         (b'{"entries": [1, 2]}', True),
+        (b"[]", True),
+        (b"null", True),
         (b'{"entries": {"KEY": {"policy": 8}}}', False),
+        (b'{"entries": {"KEY": {"float32_img_s": true, "bfloat16_img_s": true}}}', False),
+        (b'{"entries": {"KEY": {"float32_img_s": 0, "bfloat16_img_s": -3}}}', False),
     ],
 )
 def test_a_damaged_cache_is_measured_again(tmp_path: Path, content: bytes, noted: bool) -> None:
@@ -95,6 +99,28 @@ def test_a_damaged_cache_is_measured_again(tmp_path: Path, content: bytes, noted
     else:  # one entry is not a measurement (an older or foreign format): measured again without a fuss
         assert said == []
     assert json.loads(cache.read_text())["entries"][machine_key()]["policy"] == "mixed_bfloat16"  # mended
+
+
+@pytest.mark.usefixtures("timed")
+def test_the_choice_follows_the_cached_speeds_not_a_written_policy(tmp_path: Path) -> None:
+    cache = tmp_path / "p.json"  # e.g. an answer kept under another MARGIN, or edited by hand
+    entry = {"policy": "mixed_bfloat16", "float32_img_s": 10.0, "bfloat16_img_s": 1.3}
+    cache.write_text(json.dumps({"entries": {machine_key(): entry}}))
+    timing = FakeTiming(10.0, 30.0)
+    choice = resolve_precision("auto", "CPU", measure=timing, path=cache)
+    assert choice.policy == "float32" and "0.13x" in choice.reason and timing.calls == 0
+
+
+@pytest.mark.usefixtures("timed")
+def test_a_timing_that_fails_trains_in_float32_and_keeps_nothing(tmp_path: Path) -> None:
+    def broken(cancel: CancelToken) -> dict[str, float]:
+        raise RuntimeError("no bfloat16 kernel for Conv2D")
+
+    notes: list[Progress] = []
+    choice = resolve_precision("auto", "CPU", notes.append, measure=broken, path=tmp_path / "p.json")
+    assert choice.policy == "float32" and "could not be timed" in choice.reason and "Conv2D" in choice.reason
+    assert any(p.stage == "notice" and "training in float32" in p.info["notice"] for p in notes)
+    assert not (tmp_path / "p.json").exists()  # measured again next time
 
 
 @pytest.mark.usefixtures("timed")
@@ -166,3 +192,13 @@ def test_a_training_run_records_the_measured_choice(tmp_path: Path, monkeypatch:
     assert record["dtype_policy"] == "float32"
     assert record["precision_reason"].startswith("auto: float32") and "0.13x" in record["precision_reason"]
     assert record["precision_measured"]["bfloat16_img_s"] == 1.3
+
+
+def test_arm_cpus_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ARM's /proc/cpuinfo has "Features" and part numbers, no "model name" or "flags"."""
+    arm = "processor\t: 0\nFeatures\t: fp asimd bf16 sve\nCPU implementer\t: 0x41\nCPU part\t: 0xd40\n"
+    monkeypatch.setattr(precision, "_cpuinfo", lambda: arm)
+    assert precision.cpu_model() == "CPU implementer 0x41 CPU part 0xd40"
+    assert {"bf16", "sve"} <= precision.cpu_flags()
+    monkeypatch.setattr(precision, "_cpuinfo", lambda: "")  # no /proc at all
+    assert precision.cpu_model() and precision.cpu_flags() == set()
