@@ -358,11 +358,12 @@ class TrainingPanel(QWidget):
         new = [r.id for r in self.state.runs if r.id not in self._runs_before]
         self.runs.refresh(select=new[-1] if new else None)
         run = self.state.run(new[-1]) if new else None
-        if outcome != "succeeded" and self.epoch_label.text().startswith("Epoch "):  # not "Epoch 2 / 3" as if running
-            self.epoch_label.setText(f"{outcome.capitalize()} in e{self.epoch_label.text()[1:]}")
-            self.bar.setFormat(f"{outcome} at batch %v / %m")
-        elif outcome != "succeeded" and not self.epoch_label.text().startswith("Epoch "):
-            self.epoch_label.setText("Epoch –")  # not a step of starting up ("Timing…") as if still at it
+        if outcome != "succeeded":  # no line may read as if the job were still at it
+            if self.epoch_label.text().startswith("Epoch "):  # not "Epoch 2 / 3"
+                self.epoch_label.setText(f"{outcome.capitalize()} in e{self.epoch_label.text()[1:]}")
+                self.bar.setFormat(f"{outcome} at batch %v / %m")
+            else:  # ended while starting up: not "Timing bfloat16…" or "Building the model…"
+                self.epoch_label.setText("Epoch –")
         if outcome == "failed":
             said = "Training failed: see the message. The run is listed as failed."
         elif outcome == "cancelled" and not said.startswith("Run "):
