@@ -6,7 +6,7 @@ import pytest
 
 from carseg_gui.core.config import ConfigError, TrainConfig
 from carseg_gui.core.jobs import InputError
-from carseg_gui.core.presets import PRESETS, make_config, preset_names
+from carseg_gui.core.presets import PRESETS, describe_changes, make_config, preset_names
 
 # The recipe as written: U-Net 16 filters, binary cross-entropy, Adam 1e-3, 128x128, early stopping with
 # patience 2, 10 % validation, batch 16, no augmentation (and nothing the recipe does not have).
@@ -57,6 +57,20 @@ def test_best_changes_only_settings_beyond_the_recipe_shape() -> None:
     assert best.preset == "best"
     assert best.loss == "bce_dice" and best.augment != "none" and best.tta
     assert best.learning_rate == RECIPE["learning_rate"] and best.val_split == RECIPE["val_split"]
+
+
+def test_fast_is_best_with_a_cheaper_block_stopped_early_and_guided() -> None:
+    """``fast``: best's model, data, loss and inference with 8 base filters, a 48-epoch cosine ended by
+    early stopping on the validation loss (patience 2), and the guided upsampling (ACCURACY.md)."""
+    fast, best = asdict(make_config("fast")), asdict(make_config("best"))
+    changed = {k for k in best if fast[k] != best[k]}
+    assert changed == {"preset", "filters", "epochs", "patience", "upsample"}
+    assert (fast["filters"], fast["epochs"], fast["patience"], fast["upsample"]) == (8, 48, 2, "guided")
+    assert (fast["size"], fast["levels"], fast["batch_norm"], fast["lr_schedule"]) == (256, 5, True, "cosine")
+    words = dict(describe_changes(fast))
+    assert words["filters"] == "filters 8" and words["upsample"] == "outline guided by the photo"
+    assert "upsample" not in dict(describe_changes(best))
+    assert make_config("fast", filters=16).filters == 16  # an explicit setting still wins
 
 
 def test_overrides_apply_on_top_and_none_means_the_preset_value() -> None:

@@ -4,6 +4,7 @@ weights, one cosine schedule over both; the run's model is always the training s
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -90,27 +91,38 @@ def test_the_cli_names_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "--warmup-size must be a multiple of 32 below size 64 (0: off), got 64" in capsys.readouterr().err
 
 
-def test_the_fast_preset_warmup_follows_the_size_and_epochs_chosen() -> None:
-    fast = make_config("fast")
-    assert (fast.size, fast.epochs, fast.warmup_size, fast.warmup_epochs) == (256, 36, 128, 24)
-    assert (fast.levels, fast.loss, fast.tta, fast.batch_size) == (5, "bce_dice", True, 8)  # best's model
-    assert fast.upsample == "guided" and make_config("best").upsample == "bilinear"
-    assert make_config("fast", epochs=20).warmup_epochs == 13  # its share of the epochs
-    assert make_config("fast", epochs=2).warmup_epochs == 1
-    one = make_config("fast", epochs=1)
+@pytest.fixture
+def warm_preset(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A preset that warms up, as the progressive ``fast`` of ACCURACY.md did: best, 24 of 36 epochs at 128."""
+    from carseg_gui.core import config, presets
+
+    settings = {**presets.BEST, "epochs": 36, "warmup_size": 128, "warmup_epochs": 24, "upsample": "guided"}
+    preset = presets.Preset("warm", "test: progressive resizing", settings)
+    monkeypatch.setitem(presets.PRESETS, "warm", preset)
+    monkeypatch.setattr(config, "KNOWN_PRESETS", {*config.KNOWN_PRESETS, "warm"})  # what validate() accepts
+    return "warm"
+
+
+def test_a_presets_warmup_follows_the_size_and_epochs_chosen(warm_preset: str) -> None:
+    warm = make_config(warm_preset)
+    assert (warm.size, warm.epochs, warm.warmup_size, warm.warmup_epochs) == (256, 36, 128, 24)
+    assert make_config(warm_preset, epochs=20).warmup_epochs == 13  # its share of the epochs
+    assert make_config(warm_preset, epochs=2).warmup_epochs == 1
+    one = make_config(warm_preset, epochs=1)
     assert (one.warmup_size, one.warmup_epochs) == (0, 0)
-    small = make_config("fast", size=128)  # nothing smaller to start from: every epoch at 128
+    small = make_config(warm_preset, size=128)  # nothing smaller to start from: every epoch at 128
     assert (small.warmup_size, small.warmup_epochs) == (0, 0)
     small.validate()
-    mine = make_config("fast", size=128, warmup_size=64, warmup_epochs=5)  # what the user set is kept
+    mine = make_config(warm_preset, size=128, warmup_size=64, warmup_epochs=5)  # what the user set is kept
     assert (mine.warmup_size, mine.warmup_epochs) == (64, 5)
-    for config in (fast, make_config("fast", epochs=20), make_config("fast", epochs=2)):
+    for config in (warm, make_config(warm_preset, epochs=20), make_config(warm_preset, epochs=2)):
         config.validate()
+    words = dict(describe_changes(asdict(warm)))
+    assert words["warmup_size"] == "first 24 epochs at 128 px"
 
 
-def test_the_fast_preset_is_described_beyond_the_recipe() -> None:
-    from dataclasses import asdict
-
-    words = dict(describe_changes(asdict(make_config("fast"))))
-    assert words["warmup_size"] == "first 24 epochs at 128 px" and words["upsample"] == "outline guided by the photo"
-    assert "upsample" not in dict(describe_changes(asdict(make_config("best"))))
+def test_no_shipped_preset_warms_up() -> None:
+    for name in ("recipe", "fast", "best"):
+        config = make_config(name)
+        assert (config.warmup_size, config.warmup_epochs) == (0, 0)
+        assert "warmup_size" not in dict(describe_changes(asdict(config)))

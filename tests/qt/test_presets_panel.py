@@ -83,12 +83,35 @@ def test_a_project_trained_from_the_cli_opens_with_its_active_runs_settings(qtbo
     assert panel.train_button.isEnabled()
 
 
-def test_the_fast_preset_in_the_panel_fits_its_warmup_to_the_spins(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_the_fast_preset_in_the_panel_sets_its_spins_and_says_what_it_changes(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     panel = window.training_panel
     choose_preset(panel, "fast")
+    spins = {name: panel.spins[name].value() for name in ("size", "epochs", "patience", "filters", "batch_size")}
+    assert spins == {"size": 256, "epochs": 48, "patience": 2, "filters": 8, "batch_size": 8}
+    config = panel.config()
+    assert (config.preset, config.upsample, config.warmup_size, config.levels) == ("fast", "guided", 0, 5)
+    assert "outline guided by the photo" in panel.preset_note.text()  # what the spins do not show
+    assert panel.problem.text() == ""  # valid settings (training waits for a dataset)
+
+
+@pytest.fixture
+def warm_preset(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A preset that warms up (none ships now), registered before the window builds its chooser."""
+    from carseg_gui.core import config, presets
+
+    settings = {**presets.BEST, "epochs": 36, "warmup_size": 128, "warmup_epochs": 24}
+    preset = presets.Preset("warm", "test: progressive resizing", settings)
+    monkeypatch.setitem(presets.PRESETS, "warm", preset)
+    monkeypatch.setattr(config, "KNOWN_PRESETS", {*config.KNOWN_PRESETS, "warm"})  # what validate() accepts
+    return "warm"
+
+
+def test_a_warming_preset_in_the_panel_fits_its_warmup_to_the_spins(qtbot, warm_preset, window) -> None:  # type: ignore[no-untyped-def]
+    panel = window.training_panel
+    choose_preset(panel, warm_preset)
     config = panel.config()
     assert (config.preset, config.size, config.epochs, config.warmup_size, config.warmup_epochs) == (
-        "fast", 256, 36, 128, 24
+        "warm", 256, 36, 128, 24
     )  # fmt: skip
     assert "first 24 epochs at 128 px" in panel.preset_note.text()
     set_training(window, epochs=20)
