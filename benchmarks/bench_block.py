@@ -19,10 +19,21 @@ import time
 import numpy as np
 
 
+def _counts(text: str) -> list[int]:
+    """--filters: positive whole numbers, comma-separated (argparse turns the error into exit code 2)."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of whole numbers: {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"filter counts must be at least 1, got {text!r}")
+    return counts
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=256)
-    p.add_argument("--filters", default="16,12,8", help="comma-separated; the first is the baseline")
+    p.add_argument("--filters", type=_counts, default="16,12,8", help="comma-separated; the first is the baseline")
     p.add_argument("--steps", type=int, default=8, help="timed steps per model")
     p.add_argument("--batch", type=int, default=8)
     args = p.parse_args()
@@ -34,7 +45,7 @@ def main() -> None:
 
     choice = resolve_precision("auto", "CPU")
     keras.mixed_precision.set_global_policy(choice.policy)
-    counts = [int(f) for f in args.filters.split(",")]
+    counts = args.filters
     rng = np.random.default_rng(0)
     x = rng.random((args.batch, args.size, args.size, 3), dtype=np.float32)
     y = (rng.random((args.batch, args.size, args.size, 1)) > 0.5).astype(np.float32)

@@ -70,9 +70,10 @@ BEST: dict[str, Any] = {
 }
 
 # The best preset's accuracy in a third of its time: the same U-Net with 8 base filters instead of 16
-# (0.38x the time per training step at 256 px), a 48-epoch cosine ended by early stopping after 2 epochs
-# without improvement, and the outline guided by the photo. Chosen on the training cars' validation car,
-# scored on cars never used to choose (ACCURACY.md, "Time to accuracy", "A cheaper block"). The earlier
+# (0.42x the time per training step at 256 px), a 48-epoch cosine ended by early stopping after 2 epochs
+# without improvement, and the outline guided by the photo. Chosen as the 8-filter run that fits in a third
+# of best's time (the validation car preferred a 60-epoch one, which does not), scored on cars never used to
+# choose (ACCURACY.md, "A cheaper block"): 0.9870 held-out against best's 0.9868, one run each. The earlier
 # `fast` (progressive resizing, 24 of 36 epochs at 128 px) is `--preset best --epochs 36 --warmup-size 128
 # --warmup-epochs 24 --upsample guided`: 0.0026-0.0042 below best on the same cars.
 FAST: dict[str, Any] = {**BEST, "filters": 8, "epochs": 48, "patience": 2, "upsample": "guided"}
@@ -84,8 +85,8 @@ PRESETS: dict[str, Preset] = {
     "best": Preset(
         "best",
         "Most accurate: 256x256, 5-level U-Net with BatchNorm, BCE + Dice, flips/shifts/colour, cosine LR, "
-        "flip TTA, largest component + filled holes, mixed precision where native (15-18 min for 200 images on "
-        "2 cores of an AMX Xeon, about 2 h on 2 cores of a CPU without BF16 units)",
+        "flip TTA, largest component + filled holes, mixed precision where it times faster (15-18 min for 200 "
+        "images on 2 cores of an AMX Xeon, about 2 h on 2 cores of a CPU without BF16 units)",
         BEST,
     ),
     "fast": Preset(
