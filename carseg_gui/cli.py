@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .cli_progress import TerminalProgress
+from .cli_progress import TerminalProgress, ctrl_c_cancels, note_state_set_aside, print_splits
 from .core.jobs import Cancelled, InputError, ProgressFn
 
 
@@ -80,7 +80,7 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
         given += ["--preset"] * bool(args.preset) + ["--new-split"] * args.new_split
         if given:
             raise InputError(f"--quick retrains the active run with its own settings: leave out {', '.join(given)}")
-        config = quick_retrain_config(find_run(project, "active"), args.epochs or QUICK_EPOCHS)
+        config = quick_retrain_config(find_run(project, "active"), QUICK_EPOCHS if args.epochs is None else args.epochs)
     else:
         config = make_config(
             args.preset or "recipe",
@@ -91,7 +91,9 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
             xla=args.xla,
         )
     config.validate()
-    run = run_training(Path(args.data), project, config, progress=progress, new_split=args.new_split).run
+    with ctrl_c_cancels() as cancel:
+        result = run_training(Path(args.data), project, config, progress, cancel, new_split=args.new_split)
+    run = result.run
     if run.status == "failed":
         from .core.imageio import read_json
 
@@ -104,7 +106,10 @@ def cmd_train(args: argparse.Namespace, progress: ProgressFn) -> int:
     images = f" on {len(run.config.get('train_keys', []))} images" if args.quick else ""
     print(f"run {run.id} {run.status} ({what}{images}): {best}, {m.get('train_s', 0):.0f} s")
     print(f"run folder: {run.folder}")
-    return 0 if run.status == "finished" else 130
+    if run.status == "cancelled":
+        print("carseg: cancelled", file=sys.stderr)
+        return 130
+    return 0
 
 
 def cmd_predict(args: argparse.Namespace, progress: ProgressFn) -> int:
@@ -187,20 +192,11 @@ def cmd_evaluate(args: argparse.Namespace, progress: ProgressFn) -> int:
         print(f"run {result['run']} on {result['images']} labelled images ({', '.join(steps) or 'no TTA, no post'}):")
         print(f"  at {result['size']}x{result['size']}: Dice {result['dice_128']:.4f}  IoU {result['iou_128']:.4f}")
         print(f"  at original size: Dice {result['dice_full']:.4f}  IoU {result['iou_full']:.4f}")
-        _print_splits(result.get("splits") or {})
+        print_splits(result)
         if "dice_full_no_post" in result:
             nopost = f"Dice {result['dice_full_no_post']:.4f}  IoU {result['iou_full_no_post']:.4f}"
             print(f"  at original size without post-processing: {nopost}")
     return 0
-
-
-def _print_splits(splits: dict[str, Any]) -> None:
-    """The headline above is over all labelled images, the run's own training images included: say so, and
-    give each split's Dice at original size (the images it never saw are the honest measure)."""
-    words = {"train": "trained on", "validation": "its validation", "other": "never seen"}
-    parts = [f"{words[k]} {v['images']}: Dice {v['dice_full']:.4f}" for k, v in splits.items() if v.get("images")]
-    if parts:
-        print("  (the lines above include the images the run trained on) at original size, " + "; ".join(parts))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -392,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         progress.close()
+        note_state_set_aside()
 
 
 if __name__ == "__main__":

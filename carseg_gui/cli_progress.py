@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from .core.jobs import Progress
+from .core.jobs import CancelToken, Progress
 
 
 class TerminalProgress:
@@ -65,3 +68,47 @@ def stage_line(p: Progress) -> str:
     if p.message:  # "preprocess: 0 unchanged, 72 to decode", "device: CPU"; the model's is a sentence of its own
         return p.message if p.stage == "model" else f"{p.stage}: {p.message}"
     return f"{p.stage}: {p.total} image(s)" if p.total else f"{p.stage}…"
+
+
+@contextmanager
+def ctrl_c_cancels(what: str = "after this batch (the last finished epoch's model is kept)") -> Iterator[CancelToken]:
+    """A cancel token that the first Ctrl+C sets (the job ends cleanly, its run kept as "cancelled"); a
+    second Ctrl+C stops at once. The previous SIGINT handler is restored on the way out."""
+    cancel = CancelToken()
+
+    def on_ctrl_c(_signum: int, _frame: Any) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print(f"carseg: cancelling {what}", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def print_splits(result: dict[str, Any]) -> None:
+    """The headline above is over all labelled images, the run's own training images included: say so, and
+    give each split's Dice at original size (the images it never saw are the honest measure); and what was
+    left out of the scores."""
+    words = {"train": "trained on", "validation": "its validation", "other": "never seen"}
+    splits = result.get("splits") or {}
+    parts = [f"{words[k]} {v['images']}: Dice {v['dice_full']:.4f}" for k, v in splits.items() if v.get("images")]
+    if parts:
+        print("  (the lines above include the images the run trained on) at original size, " + "; ".join(parts))
+    if result.get("left_out"):
+        print(
+            f"  left out: {result['left_out']} image(s) whose mask is this run's own prediction, accepted as it "
+            "was (scoring the run on them would compare it with itself)"
+        )
+
+
+def note_state_set_aside() -> None:
+    """Tell the user when a damaged state.json was set aside during the command (whatever it was)."""
+    store = sys.modules.get("carseg_gui.session.store")  # not imported: nothing was read
+    for sentence in getattr(store, "RECOVERED", []):
+        print(f"carseg: note: {sentence}", file=sys.stderr)
+    if store is not None:
+        store.RECOVERED.clear()

@@ -7,13 +7,13 @@ epoch (exit status 130); a second Ctrl+C stops at once."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .core.jobs import CancelToken, InputError, ProgressFn
+from .cli_progress import ctrl_c_cancels
+from .core.jobs import InputError, ProgressFn
 
 DEFAULT_ERRORS = "coarse"  # RefinerConfig's (a test keeps them equal; importing it here costs 0.6 s per command)
 
@@ -48,19 +48,8 @@ def cmd_train_refiner(args: argparse.Namespace, progress: ProgressFn) -> int:
     )
     config.validate()
     project = resolve_project(Path(args.data), Path(args.project) if args.project else None)
-    cancel = CancelToken()
-
-    def on_ctrl_c(_signum: int, _frame: Any) -> None:
-        if cancel.cancelled:  # a second Ctrl+C: stop at once
-            raise KeyboardInterrupt
-        cancel.cancel()
-        print("carseg: cancelling after this batch (the last finished epoch's model is kept)", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    try:
+    with ctrl_c_cancels() as cancel:
         run = train_refiner(Path(args.data), project, config, progress, cancel)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     print(run.summary())
     print(f"refiner folder: {run.folder}")
     if run.status == "cancelled":

@@ -9,6 +9,7 @@ on, the scores without it are reported too (``dice_full_no_post``), since they c
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from .cache import Cache
 from .imageio import read_mask
-from .jobs import CancelToken, Progress, ProgressFn, no_progress
+from .jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from .metrics import dice, iou
 from .otsu import otsu_mask
 from .postprocess import PostProcess
@@ -35,10 +36,19 @@ def evaluate(
     cancel: CancelToken | None = None,
     post: PostProcess | None = None,
     compare_post: bool = False,
+    leave_out: Collection[str] = (),
 ) -> dict[str, Any]:
     """Scores of ``model`` on the labelled rows. ``post`` defaults to the run's post-processing;
-    ``compare_post`` adds the full-size Dice of every post-processing choice (for benchmarks)."""
-    rows = require_labelled(cache)
+    ``compare_post`` adds the full-size Dice of every post-processing choice (for benchmarks).
+    ``leave_out``: keys not scored (the run's own predictions that a person accepted as masks: a run
+    scored on them meets itself), counted in ``left_out``."""
+    labelled = require_labelled(cache)
+    rows = [r for r in labelled if cache.rows[r]["key"] not in leave_out]
+    if not rows:
+        raise InputError(
+            f"all {len(labelled)} labelled images have this run's own accepted predictions as masks: "
+            "nothing is left to score it on"
+        )
     masks = cache.masks()
     per_image: list[dict[str, Any]] = []
     post = PostProcess.from_config(run.config) if post is None else post
@@ -90,6 +100,7 @@ def evaluate(
         "keep_largest": post.keep_largest,
         "fill_holes": post.fill_holes,
         "images": len(per_image),
+        "left_out": len(labelled) - len(rows),
         "dice_128": mean("dice_128"),
         "iou_128": mean("iou_128"),
         "dice_full": mean("dice_full"),

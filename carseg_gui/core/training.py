@@ -212,6 +212,13 @@ def _train(
         kept = set(val_groups)
         train_rows = [r for r, g in zip(rows, groups, strict=True) if g not in kept]
         val_rows = [r for r, g in zip(rows, groups, strict=True) if g in kept]
+        if not train_rows:  # before the run folder: nothing is left behind
+            cars = ", ".join(sorted(kept)[:5]) + (" ..." if len(kept) > 5 else "")
+            raise InputError(
+                f"all {len(rows)} labelled images belong to the project's validation cars ({cars}), so none is "
+                "left to train on: draw a new validation split (carseg train --new-split, or the training "
+                "panel's New validation split), or include or label images of other cars"
+            )
 
     if config.init_from and config.replay:
         train_rows = _new_and_replayed(cache, train_rows, config)
@@ -267,27 +274,28 @@ def _train(
             net = build_unet(size, config.filters, policy, config.batch_norm, config.dropout, config.levels)
             return compile_unet(net, learning_rate, xla, loss=config.loss)
 
-    model = build(warm.size if warm is not None else config.size)
-    with strategy.scope():
-        if config.init_from:
-            with warnings.catch_warnings():  # the optimizer state is not wanted, only the weights
-                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                model.load_weights(Path(config.init_from) / "model.keras")
-    train_ds = make_batches(
-        cache, train_rows, batch, shuffle=True, seed=config.seed, repeat=multiworker, augment=config.augment
-    )
-    val_ds = make_batches(cache, val_rows, batch, False, 0, repeat=multiworker) if val_rows else None
-    monitor = "val_loss" if val_rows else "loss"
-    # Across machines a cancel must be agreed on by all workers (custom_fit does that), not raised by one.
-    cb_cancel = CancelToken() if multiworker else cancel
-    plateau = config.lr_schedule == "plateau" and not multiworker
-    callbacks = _callbacks(
-        run, config.epochs, steps, monitor, config.patience, progress, cb_cancel, plateau,
-        record_lr=not multiworker, checkpoint_every=config.checkpoint_every,
-    )  # fmt: skip
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "finished"}
     try:
+        model = build(warm.size if warm is not None else config.size)
+        with strategy.scope():
+            if config.init_from:
+                with warnings.catch_warnings():  # the optimizer state is not wanted, only the weights
+                    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                    model.load_weights(Path(config.init_from) / "model.keras")
+        train_ds = make_batches(
+            cache, train_rows, batch, shuffle=True, seed=config.seed, repeat=multiworker, augment=config.augment
+        )
+        val_ds = make_batches(cache, val_rows, batch, False, 0, repeat=multiworker) if val_rows else None
+        monitor = "val_loss" if val_rows else "loss"
+        # Across machines a cancel must be agreed on by all workers (custom_fit does that), not raised by one.
+        cb_cancel = CancelToken() if multiworker else cancel
+        plateau = config.lr_schedule == "plateau" and not multiworker
+        callbacks = _callbacks(
+            run, config.epochs, steps, monitor, config.patience, progress, cb_cancel, plateau,
+            record_lr=not multiworker, checkpoint_every=config.checkpoint_every,
+        )  # fmt: skip
+        started = time.perf_counter()  # train_s is the fit's time, without building the model
         if multiworker:
             with strategy.scope():
                 optimizer = make_optimizer(learning_rate, policy)
@@ -306,6 +314,10 @@ def _train(
                 )  # fmt: skip
     except Cancelled:
         status = {"status": "cancelled"}
+    except KeyboardInterrupt:  # a second Ctrl+C in the CLI: stop at once, but say so in the run
+        with suppress(OSError):
+            atomic_write_json(run / "status.json", {"status": "cancelled", "finished": time.time()})
+        raise
     except Exception as exc:
         for partial in run.glob("*.partial.keras"):
             partial.unlink(missing_ok=True)

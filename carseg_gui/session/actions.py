@@ -20,7 +20,6 @@ from typing import Any
 from ..core.cache import Cache, open_cache
 from ..core.corrections import corrected_masks
 from ..core.dataset import Dataset, scan
-from ..core.export import mask_name
 from ..core.jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from ..core.postprocess import PostProcess
 from ..core.preprocess import preprocess
@@ -139,6 +138,10 @@ def prepare(
     root: Path, project: Path, size: int = 128, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
 ) -> Cache:
     """The cache of ``root`` at ``size``, with the project's corrections and exclusions applied."""
+    from ..core.project import MAX_SIZE
+
+    if isinstance(size, bool) or not isinstance(size, int) or not 16 <= size <= MAX_SIZE or size % 16:
+        raise InputError(f"size {size!r} is not a cache size: a multiple of 16 from 16 to {MAX_SIZE} px")
     store = StateStore(project)
     statuses = store.statuses()
     return preprocess(
@@ -187,9 +190,18 @@ def train(
     store = StateStore(project)
     split = None if new_split else store.split()
     kept = split.get("val_groups") if split else None
+    share = split.get("val_split") if split else None
+    if kept is not None and share is not None and abs(float(share) - config.val_split) > 1e-9:
+        raise InputError(
+            f"the project validates on the cars that run {split.get('chosen_by_run', '?')} chose with a "  # type: ignore[union-attr]
+            f"{float(share):.0%} split, so a {config.val_split:.0%} split would not be used: draw the cars again "
+            "with it (carseg train --new-split, or the training panel's New validation split), or keep "
+            f"{float(share):.0%}"
+        )
     run = train_model(root, project, config, progress=relay, cancel=cancel, cache=cache, val_groups=kept)
-    if kept is None and run.status != "failed" and run.config.get("val_keys"):
-        store.set_split(_split_record(cache, run, config))
+    if kept is None and run.status != "failed":
+        # A new draw without validation cars (a 0 % split) ends the kept split too: the next run draws again.
+        store.set_split(_split_record(cache, run, config) if run.config.get("val_keys") else None)
     activated = run.status == "finished" and run.has_model
     if activated:
         set_active_run(project, run.id)
@@ -244,7 +256,11 @@ def _compare(
     if int(old.config.get("size", 0)) != int(run.config.get("size", -1)):
         return None
     unseen = set(run.config.get("val_keys", [])) - set(old.config.get("train_keys", []))
-    return compare_runs(cache, run, load_run_model(run), old, load_run_model(old), cancel, keys=unseen)
+    try:
+        old_model = load_run_model(old)
+    except InputError:
+        return None  # the previous run's model cannot be loaded: the new run stands, without a comparison
+    return compare_runs(cache, run, load_run_model(run), old, old_model, cancel, keys=unseen)
 
 
 # ----- review, evaluation, export
@@ -275,20 +291,30 @@ def evaluate(
     info = find_run(project, run)
     cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
     model = load_run_model(info, tta)
-    return evaluate_cache(cache, info, model, threshold, progress, cancel, post)
+    own = StateStore(project).accepted_drafts(info.id)
+    return evaluate_cache(cache, info, model, threshold, progress, cancel, post, leave_out=own)
+
+
+MANIFEST_CSV = "manifest.csv"  # beside the masks: per image its file, source, confidence, run, threshold
 
 
 def existing_outputs(cache: Cache | None, out: Path, which: str, fmt: str) -> list[Path]:
     """The files an export would replace, so the window can ask before overwriting (run it off the GUI
     thread: a test set of 100k images is 100k ``stat`` calls)."""
+    from ..core.export import COCO_NAME, export_names
+
     out = Path(out)
-    if fmt == "rle":
-        return [out / SUBMISSION_NAME] if (out / SUBMISSION_NAME).exists() else []
-    if cache is None or not out.is_dir():
+    if not out.is_dir():
         return []
+    one_file = {"rle": SUBMISSION_NAME, "coco": COCO_NAME}.get(fmt)
+    singles = [out / MANIFEST_CSV] + ([out / one_file] if one_file else [])
+    found = [p for p in singles if p.exists()]
+    if fmt in ("rle", "coco") or cache is None:
+        return sorted(found)
     present = {p.name for p in out.iterdir()}
-    names = {mask_name(cache.rows[r]["image"], fmt) for r in cache.rows_for_set(which)}
-    return [out / n for n in sorted(names & present)]
+    rows = cache.rows_for_set(which)
+    names = {name for name, _csv in export_names(cache, rows, fmt).values()}  # as the export will name them
+    return sorted(found + [out / n for n in names & present])
 
 
 # ----- review decisions

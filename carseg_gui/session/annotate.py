@@ -22,15 +22,14 @@ from ..core.corrections import correction_path, save_correction
 from ..core.dataset import Record, scan
 from ..core.export import ExportSummary, export_names
 from ..core.imageio import atomic_write_bytes
-from ..core.jobs import CancelToken, InputError, ProgressFn, no_progress
+from ..core.jobs import CancelToken, InputError, Progress, ProgressFn, no_progress
 from ..core.postprocess import PostProcess
 from ..core.predict import predict_rows, to_original_size
 from ..core.project import RunInfo
-from .actions import find_run, load_run_model, prepare
+from .actions import MANIFEST_CSV, find_run, load_run_model, prepare
 from .labels import Counts, human_masks
-from .store import StateStore
+from .store import ACCEPTED_NOTE, StateStore
 
-MANIFEST_CSV = "manifest.csv"
 SOURCES = ("mask", "corrected", "approved", "predicted")  # where an exported mask came from
 
 
@@ -118,7 +117,7 @@ def set_status(
         if row is None:
             raise InputError(f"cannot approve {record.key}: the image cannot be read (see the dataset's problems)")
         save_correction(project, record.key, draft_mask(cache, row, run, load_run_model(run)))
-        note = note or f"accepted the prediction of run {run.id}"
+        note = note or f"{ACCEPTED_NOTE} {run.id}"
         said = f"{record.key}: approved; the prediction of run {run.id} is its mask now"
     store.set_status(record.key, status, note)
     return record.key, said
@@ -157,7 +156,7 @@ def queue(
     sources = mask_sources(cache, project)
     statuses = StateStore(project).statuses()
     if which == "unlabelled":
-        keys = [k for k, s in sources.items() if s == "predicted"]
+        keys = [k for k, s in sources.items() if s == "predicted" and statuses.get(k) != "excluded"]
         scores = confidence_scores(cache, run, _Lazy(lambda: load_run_model(run)), progress=progress, cancel=cancel)
         cars = {row["key"]: row.get("car") or row["key"] for row in cache.rows}
         views = {row["key"]: row.get("view") or "" for row in cache.rows}
@@ -216,19 +215,24 @@ def export(
 
     if fmt == "rle":
         fmt, rle = None, Path(out) / SUBMISSION_NAME
+    if rle is not None and Path(rle).is_dir():
+        raise InputError(f"{rle} is a folder: the RLE file needs a file name, e.g. {Path(rle) / SUBMISSION_NAME}")
     _outside_dataset(Path(out), Path(root), Path(project))
     if fmt and Path(out).exists() and not Path(out).is_dir():  # said before a model is loaded for nothing
         raise InputError(f"{out} is a file, not a folder: choose a folder for the masks")
     info = find_run(project, run)
     cache = prepare(root, project, int(info.config.get("size", 128)), progress, cancel)
     model = load_run_model(info, tta)
-    human = {} if predictions_only else human_masks(project)
+    target = (Path(out) if fmt else Path(rle).parent if rle else Path(out)) / MANIFEST_CSV
+    if target.exists() and not overwrite:  # said before a single mask is written
+        raise InputError(f"{target} already exists (from an earlier export); pass --overwrite to replace it")
+    human = {} if predictions_only else _usable(project, cache, which, human_masks(project), progress)
     summary = export_masks(
         cache, info, model, out, which, fmt, rle, threshold, overwrite, progress, cancel, post, human=human,
         feather=feather, background=background,
     )  # fmt: skip
     sources = mask_sources(cache, project)
-    scores = _cached_confidence(info)
+    scores = _cached_confidence(info, cache)
     rows = cache.rows_for_set(which)
     names = export_names(cache, rows, fmt)
     text = io.StringIO()
@@ -240,7 +244,6 @@ def export(
         score = scores.get(key)
         file = names[r][0] or names[r][1]
         table.writerow([file, key, source, "" if score is None else f"{score:.5f}", info.id, threshold])
-    target = (Path(out) if fmt else Path(rle).parent if rle else Path(out)) / MANIFEST_CSV
     atomic_write_bytes(target, text.getvalue().encode("utf-8", "surrogateescape"))
     return summary
 
@@ -256,12 +259,44 @@ def _outside_dataset(out: Path, root: Path, project: Path) -> None:
         )
 
 
-def _cached_confidence(run: RunInfo) -> dict[str, float]:
-    """The run's confidence scores if the queue computed them (export does not predict twice for them)."""
-    from ..core.imageio import read_json
+def _usable(project: Path, cache: Cache, which: str, human: dict[str, Path], progress: ProgressFn) -> dict[str, Path]:
+    """The person's masks of the exported images that can be used: a file that cannot be decoded or has
+    the wrong size is moved to ``corrections/rejected/`` (as training does), its image is exported as the
+    prediction, and a notice names the file and the problem."""
+    from ..core.corrections import load_correction
 
-    cached = read_json(run.folder / "confidence.json", default=None) or {}
-    scores = cached.get("scores") if isinstance(cached, dict) else None
+    out = dict(human)
+    problems = []
+    for r in cache.rows_for_set(which):
+        key = cache.rows[r]["key"]
+        if key in out:
+            height, width = cache.rows[r]["orig"][:2]
+            mask, problem = load_correction(project, key, (int(height), int(width)))
+            if problem or mask is None:
+                problems.append(problem or f"correction of {key}: missing")
+                del out[key]
+    if problems:
+        words = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        notice = f"{len(problems)} mask(s) by a person could not be used and were exported as predictions: {words}"
+        progress(Progress("notice", 0, 0, info={"notice": notice}))
+    return out
+
+
+def _cached_confidence(run: RunInfo, cache: Cache) -> dict[str, float]:
+    """The run's confidence scores if the queue computed them for this dataset (export does not predict
+    twice for them); scores of another dataset version or method are not this export's."""
+    from ..core.confidence import CACHE_FILE, DEFAULT_METHOD
+    from ..core.imageio import CorruptFile, read_json
+
+    try:
+        cached = read_json(run.folder / CACHE_FILE, default=None) or {}
+    except CorruptFile:
+        return {}
+    if not isinstance(cached, dict) or cached.get("fingerprint") != cache.fingerprint:
+        return {}
+    if cached.get("method") != DEFAULT_METHOD:
+        return {}
+    scores = cached.get("scores")
     return dict(scores) if isinstance(scores, dict) else {}
 
 

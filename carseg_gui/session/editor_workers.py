@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core.corrections import correction_path, save_correction
 from .editor import keeps_file, status_after_save
-from .store import StateStore
+from .store import ACCEPTED_NOTE, StateStore
 
 Task = tuple[str, Callable[[], Any]]  # (key, work)
 
@@ -253,7 +253,7 @@ class Saver:
 
     @staticmethod
     def _note(job: SaveJob) -> str:
-        return f"accepted the prediction of run {job.draft_run}"
+        return f"{ACCEPTED_NOTE} {job.draft_run}"
 
 
 def _writes_mask(job: SaveJob) -> bool:

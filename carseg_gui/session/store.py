@@ -29,14 +29,17 @@ from ..core.imageio import atomic_write_bytes
 
 STATE_VERSION = 1
 HUMAN_STATUSES = ("corrected", "approved")  # a person decided this image's mask
+ACCEPTED_NOTE = "accepted the prediction of run"  # the history note of a draft approved as it was
 
 _locks: dict[str, threading.RLock] = {}
 _locks_guard = threading.Lock()
+# Every "set aside" sentence of this process, for a front end that keeps no store (the CLI prints them).
+RECOVERED: list[str] = []
 
 
 def _thread_lock(path: Path) -> threading.RLock:
-    with _locks_guard:
-        return _locks.setdefault(str(path), threading.RLock())
+    with _locks_guard:  # one lock per file, however its path is spelled
+        return _locks.setdefault(str(path.resolve()), threading.RLock())
 
 
 def _now() -> str:
@@ -68,13 +71,23 @@ class StateStore:
             if not isinstance(state, dict) or not isinstance(state.get("images", {}), dict):
                 raise ValueError("not a JSON object with an 'images' table")
         except (UnicodeDecodeError, ValueError) as exc:
-            return self._set_aside(exc)
+            return self._set_aside(raw, exc)
         state.setdefault("version", STATE_VERSION)
         state.setdefault("active_run", None)
         state.setdefault("images", {})
         return state
 
-    def _set_aside(self, exc: Exception) -> dict[str, Any]:
+    def _set_aside(self, raw: bytes, exc: Exception) -> dict[str, Any]:
+        with self._file_lock:  # re-entrant: edit() holds it already; a plain read() takes it to move the file
+            try:
+                now = self.path.read_bytes()
+            except FileNotFoundError:
+                now = None
+            if now != raw:  # another process replaced the file meanwhile: read what it wrote
+                return self._read()
+            return self._move_aside(exc)
+
+    def _move_aside(self, exc: Exception) -> dict[str, Any]:
         target = self.path.with_name(f"state.json.broken-{time.strftime('%Y%m%d-%H%M%S')}")
         n = 1
         while target.exists():
@@ -89,6 +102,7 @@ class StateStore:
             "Review decisions and the choice of the active run were lost; corrected masks in corrections/ "
             "and every run are kept."
         )
+        RECOVERED.append(self.recovered)
         return _empty()
 
     def read(self) -> dict[str, Any]:
@@ -143,6 +157,25 @@ class StateStore:
                 event["note"] = note
             entry.setdefault("history", []).append(event)
             return True
+
+    def accepted_drafts(self, run_id: str) -> set[str]:
+        """Approved images whose mask is the prediction of run ``run_id`` that a person accepted as it was
+        (not edited since): scoring that run on them compares it with itself."""
+        prefix = f"{ACCEPTED_NOTE} {run_id}"
+        out = set()
+        for key, entry in self.read()["images"].items():
+            if not isinstance(entry, dict) or entry.get("status") != "approved":
+                continue
+            source = None
+            for event in entry.get("history", []):
+                note = str(event.get("note", ""))
+                if note.startswith(ACCEPTED_NOTE):
+                    source = note
+                elif event.get("status") == "corrected":
+                    source = None  # edited after it was accepted: a person's mask now
+            if source == prefix:
+                out.add(key)
+        return out
 
     def excluded(self) -> set[str]:
         return {k for k, s in self.statuses().items() if s == "excluded"}
