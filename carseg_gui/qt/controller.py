@@ -70,6 +70,10 @@ class Controller(QObject):
         self._notes: list[str] = []
         self._last_status = ""
         self.status.connect(self._remember_status)
+        # What the running (or last) training and export were started with: the panels describe these, not
+        # their widgets, which may say otherwise (a quick retrain's settings; a box changed since).
+        self.train_config: Any = None
+        self.export_options: dict[str, Any] = {}
         self.runner.started.connect(lambda _name: self._notes.clear())
 
     # ----- actions
@@ -104,6 +108,7 @@ class Controller(QObject):
         if remember:
             st.update_project_state(train_config=asdict(config))
         previous = st.active().id if st.active() else None
+        self.train_config = config
         return self.runner.start(
             "train", actions.train, st.root, st.project, config, previous=previous, new_split=new_split, uses_tf=True
         )
@@ -129,6 +134,7 @@ class Controller(QObject):
             return False
         st.update_project_state(export={"out": str(out), "set": which, "format": fmt, "threshold": threshold,
                                         "predictions_only": predictions_only})  # fmt: skip
+        self.export_options = {"out": Path(out), "set": which, "format": fmt, "predictions_only": predictions_only}
         return self.runner.start(
             "export", annotate.export, st.root, st.project, Path(out), run.id, which, fmt, None, threshold, overwrite,
             predictions_only=predictions_only, feather=feather, background=background, uses_tf=True,

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         c.opened.connect(self._opened)
         c.jobEnded.connect(self._job_ended)
         self.state.projectChanged.connect(self._update_title)
+        self.state.projectChanged.connect(self.close_editor)  # the editor belongs to the project it opened in
         self._restore_settings()
 
     # ----- menus and shortcuts
@@ -242,25 +243,40 @@ class MainWindow(QMainWindow):
         post = PostProcess.from_config(run.config) if run else None
         store, stamp = self.viewer_panel.store, self.viewer_panel._stamp(run)
         items = editor_items(cache, rows, self.state.dataset, store, stamp, post, run)
+        if self._editor is not None and Path(self._editor.project) != Path(self.state.project):
+            self.close_editor()  # another project's editor: its saver writes into that project's files
         if self._editor is not None:
+            # set_items emits currentChanged at once: the viewer must look the index up in the new list
+            self._editor_rows = rows
             self._editor.set_items(items, rows.index(row))
             self._editor.raise_()
             self._editor.activateWindow()
-            self._editor_rows = rows
             return self._editor
         editor = MaskEditor(self.state.project, items, rows.index(row))
         editor.setWindowTitle(f"Correct masks — {self.state.root.name if self.state.root else ''}")
         editor.resize(1280, 800)
         self._editor, self._editor_rows = editor, rows
-        editor.currentChanged.connect(lambda i, _key: self.viewer_panel.reveal_row(self._editor_rows[i]))
+        editor.currentChanged.connect(lambda i, _key, e=editor: self._editor_moved(e, i))
         editor.statusChanged.connect(self.viewer_panel.refresh_statuses)
         editor.correctionSaved.connect(self.viewer_panel.show_corrected_mask)
         editor.problemFound.connect(lambda key, message: self.show_error("Mask editor", f"{key}: {message}", ""))
-        editor.destroyed.connect(self._editor_gone)
+        editor.closed.connect(lambda e=editor: self._editor_gone(e))
+        editor.destroyed.connect(lambda *_, e=editor: self._editor_gone(e))
         return self._show_window(editor)
 
-    def _editor_gone(self, *_: Any) -> None:
-        self._editor = None
+    def _editor_moved(self, editor: Any, index: int) -> None:
+        if editor is self._editor and 0 <= index < len(self._editor_rows):
+            self.viewer_panel.reveal_row(self._editor_rows[index])
+
+    def _editor_gone(self, editor: Any) -> None:
+        if editor is self._editor:
+            self._editor, self._editor_rows = None, []
+
+    def close_editor(self) -> None:
+        """Close the mask editor (its changes are written first); the next image opened gets a new one."""
+        editor, self._editor, self._editor_rows = self._editor, None, []
+        if editor is not None:
+            editor.close()  # its closeEvent writes every change and stops its saver thread
 
     def _show_window(self, widget: QWidget) -> QWidget:
         widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -96,7 +96,7 @@ def why_not(session: SessionView, action: str) -> str | None:
         if busy is None:
             return "nothing is running"
         if names and busy.value not in names.split(","):
-            return f"{busy.label} is running; cancel it where it was started"
+            return f"{busy.label} is running; press its own Cancel, Esc or Jobs ▸ Cancel"
         return None
     heavy = action in Job._value2member_map_
     if busy is not None and heavy:

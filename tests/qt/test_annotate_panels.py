@@ -102,7 +102,7 @@ def test_unlabelled_queue_badges_counts_export_and_new_split(qtbot, window, samp
     window.ask = lambda _title, question: asked.append(question) or False
     assert export.start() is True
     qtbot.waitUntil(lambda: bool(asked))
-    assert asked[0].startswith(f"2 file(s) in {tmp_path / 'png'} will be replaced")
+    assert asked[0].startswith(f"3 file(s) in {tmp_path / 'png'} will be replaced")  # 2 masks + manifest.csv
     assert export.summary.text() == "Not exported: the existing files were kept."
 
     # A training with a new validation split: the project records the cars the new run drew.

@@ -138,10 +138,13 @@ def test_full_flow(qtbot, window, sample: Path, tmp_path: Path, gaps) -> None:  
     qtbot.waitUntil(lambda: panel.summary.text() == "Not exported: the existing files were kept.")
     assert not window.controller.runner.busy
 
-    # GIF masks of the train set, and the RLE CSV
+    # GIF masks of the train set, and the RLE CSV: the PNG export's manifest.csv would be replaced, so asked
+    asked: list[str] = []
+    window.ask = lambda _title, question: asked.append(question) or True
     panel.set_box.setCurrentIndex(panel.set_box.findData("train"))
     panel.format_box.setCurrentIndex(panel.format_box.findData("gif"))
     assert wait_job(qtbot, window, "export", panel.export_button.click) == "succeeded"
+    assert len(asked) == 1 and "1 file(s)" in asked[0] and "manifest.csv" in asked[0]
     gifs = sorted(p.name for p in out.glob("*_mask.gif"))
     assert len(gifs) == 20 and gifs[0].endswith("_01_mask.gif")
     panel.set_box.setCurrentIndex(panel.set_box.findData("test"))

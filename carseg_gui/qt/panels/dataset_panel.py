@@ -87,6 +87,7 @@ class DatasetPanel(QWidget):
         self.layout_label, self.labelled, self.unlabelled = QLabel("–"), QLabel("–"), QLabel("–")
         self.problem_count, self.cache_label = QLabel("–"), QLabel("–")
         self._built_by_job: tuple[int, int] | None = None  # (size, images) of a cache a running job built
+        self._drawn = False  # the running job showed its progress in the bar below
         for label in (self.layout_label, self.cache_label):  # wrap: long folder names never widen the panel
             label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -234,14 +235,16 @@ class DatasetPanel(QWidget):
         self.show_cache()
 
     def _started(self, name: str) -> None:
-        if name in ("preprocess", "train", "sample", "open"):
+        if name in ("preprocess", "train", "export", "sample", "open"):
             self.rate.reset()
             self.bar.setValue(0)
             self.rate_label.setText(" ")
+        self._drawn = False
 
     def _progress(self, name: str, p: Progress) -> None:
         if p.stage not in ("preprocess", "sample"):
             return
+        self._drawn = True
         self.bar.setFormat("%v / %m images" if p.stage == "preprocess" else "sample: %v / %m images generated")
         self.bar.setMaximum(max(p.total, 1))
         self.bar.setValue(p.done)
@@ -265,3 +268,8 @@ class DatasetPanel(QWidget):
             self.rate_label.setText("Done")
         elif name == "preprocess":
             self.rate_label.setText("Failed: see the message")
+        elif self._drawn and outcome != "succeeded":  # a training, export... stopped while preparing the cache
+            self.bar.setFormat("")
+            self.bar.setValue(0)
+            self.rate_label.setText(" ")
+        self._drawn = False

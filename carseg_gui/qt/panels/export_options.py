@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QColorDialog, QComboBox, QHBoxLayout, QSpinBox, QWidget
 
 from ...core.cache import Cache
-from ...core.export import COCO_NAME, ExportSummary, export_names
-from ...session.actions import SUBMISSION_NAME
+from ...core.export import COCO_NAME, ExportSummary
+from ...session.actions import SUBMISSION_NAME, existing_outputs
 from ...session.annotate import MANIFEST_CSV
 
 FORMATS = [
@@ -31,6 +31,8 @@ SET_WORDS = {"test": "test images", "train": "labelled images", "all": "images"}
 class CutoutOptions(QWidget):
     """Feather (px) and background of the cut-out format; shown only for it."""
 
+    changed = Signal()  # the feather or the background (a colour chosen under "Other…" too)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.feather = QSpinBox()
@@ -45,6 +47,8 @@ class CutoutOptions(QWidget):
         self.background.setToolTip("Transparent: an RGBA PNG; a colour: the car composited on it (RGB PNG)")
         self.other: tuple[int, int, int] = (0, 177, 64)
         self.background.activated.connect(self._chosen)
+        self.feather.valueChanged.connect(self.changed)
+        self.background.currentIndexChanged.connect(self.changed)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.feather)
@@ -57,10 +61,24 @@ class CutoutOptions(QWidget):
                 self.other = (colour.red(), colour.green(), colour.blue())
                 hex_code = "".join(f"{c:02x}" for c in self.other)
                 self.background.setItemText(self.background.currentIndex(), f"Other: #{hex_code}")
+                self.changed.emit()
 
     def colour(self) -> tuple[int, int, int] | None:
         key = self.background.currentData()
         return None if key == "none" else self.other if key == "other" else COLOURS[key]
+
+    def words(self) -> str:
+        """The cut-outs' pixels for the export plan: "RGBA, a 3 px soft edge", "on white (RGB)"."""
+        colour = self.colour()
+        name = self.background.currentData()
+        if colour is None:
+            pixels = "RGBA (transparent background)"
+        elif name == "other":
+            pixels = "on #" + "".join(f"{c:02x}" for c in colour) + " (RGB)"
+        else:
+            pixels = f"on {name} (RGB)"
+        edge = self.feather.value()
+        return f"{pixels}, {f'a {edge} px soft edge' if edge else 'a hard edge'}"
 
 
 def predictions_box() -> QCheckBox:
@@ -73,23 +91,8 @@ def predictions_box() -> QCheckBox:
     return box
 
 
-def existing_files(cache: Cache | None, out: Path, which: str, fmt: str) -> list[Path]:
-    """The files an export would replace (one listing of the folder, no stat per image: run it in a thread)."""
-    out = Path(out)
-    if not out.is_dir():
-        return []
-    present = {p.name for p in out.iterdir()}
-    if fmt in ("rle", "coco"):
-        names = {SUBMISSION_NAME if fmt == "rle" else COCO_NAME}
-    elif cache is None:
-        return []
-    else:
-        names = {n for n, _ in export_names(cache, cache.rows_for_set(which), fmt).values()}
-    return [out / n for n in sorted(names & present)]
-
-
 class ExistingCheck(QObject):
-    """Runs :func:`existing_files` in a short-lived thread; ``done`` comes back on the GUI thread."""
+    """Runs :func:`existing_outputs` in a short-lived thread; ``done`` comes back on the GUI thread."""
 
     done = Signal(int, object)  # request number, list[Path] (or an OSError's words)
 
@@ -104,7 +107,7 @@ class ExistingCheck(QObject):
 
         def run() -> None:
             try:
-                found: object = existing_files(cache, out, which, fmt)
+                found: object = existing_outputs(cache, out, which, fmt)
             except OSError as exc:
                 found = f"cannot read {out}: {exc.strerror or exc}"
             self.done.emit(gen, found)

@@ -133,9 +133,13 @@ class ExportPanel(QWidget):
         self.state.projectChanged.connect(self._restore)
         self.state.cachesChanged.connect(self._show_plan)
         for signal in (self.set_box.currentIndexChanged, self.format_box.currentIndexChanged, self.folder.textChanged,
-                       self.predictions_only.toggled):  # fmt: skip
+                       self.predictions_only.toggled, self.cutout.changed):  # fmt: skip
             signal.connect(self._show_plan)
         self.state.activeRunChanged.connect(self._show_run)
+        self.state.activeRunChanged.connect(self._show_plan)  # the images counted are at the active run's size
+        # What an export was started with stays as it was until it ends: the result describes what it did.
+        self.options = (self.folder, browse, self.set_box, self.format_box, self.cutout, self.threshold,
+                        self.predictions_only, self.overwrite)  # fmt: skip
         self.state.runsChanged.connect(self._show_run)
         controller.runner.started.connect(self._started)
         controller.runner.progress.connect(self._progress)
@@ -240,12 +244,14 @@ class ExportPanel(QWidget):
             return
         example = export_names(cache, rows[:1], fmt)[rows[0]][0]
         pixels = {"png": "pixels 0 or 255", "gif": "palette indices 0/1", "yolo": "polygons in 0–1 coordinates",
-                  "cutout": "RGBA" if self.cutout.colour() is None else "on a plain colour"}[fmt]  # fmt: skip
+                  "cutout": self.cutout.words()}[fmt]  # fmt: skip
         self.plan.setText(f"{len(rows)} files in {folder}/ (e.g. {example}), {size}, {pixels} ({whose}), "
                           "and manifest.csv")  # fmt: skip
 
     def _started(self, name: str) -> None:
         if name == "export":
+            for widget in self.options:
+                widget.setEnabled(False)
             self.rate.reset()
             self.bar.setValue(0)
             self.summary.setText("Exporting…")
@@ -269,11 +275,15 @@ class ExportPanel(QWidget):
 
     def _exported(self, summary: ExportSummary) -> None:
         self.last = summary
-        self.summary.setText(exported_text(summary, self.predictions_only.isChecked()))
+        # what the export was started with, not the box now
+        self.summary.setText(exported_text(summary, bool(self.controller.export_options.get("predictions_only"))))
         self.open_button.setVisible(True)
         self.rate_label.setText("Done")
 
     def _ended(self, name: str, outcome: str) -> None:
+        if name == "export":
+            for widget in self.options:
+                widget.setEnabled(True)
         if name == "export" and outcome != "succeeded":
             self.summary.setText("Export cancelled: the files written so far are complete; no file is half-written."
                                  if outcome == "cancelled" else "Export failed: see the message.")  # fmt: skip

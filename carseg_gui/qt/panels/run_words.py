@@ -6,6 +6,9 @@ named too when it is higher, so the words match the chart.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ...core.config import TrainConfig
 from ...core.imageio import read_json
 from ...core.precision import policy_words
 from ...core.presets import PRESETS, describe_changes
@@ -100,6 +103,32 @@ def cancelled_text(run: RunInfo | None) -> str:
             f"(only an epoch at the training size, {run.config.get('size')} px, keeps one)."
         )
     return f"Run {run.id} cancelled before its first epoch ended: no model was saved."
+
+
+def training_words(c: TrainConfig) -> str:
+    """What a training that starts now will do, from the settings it was started with."""
+    shape = f"{c.size}×{c.size}, batch {c.batch_size}, {c.filters} base filters, seed {c.seed}"
+    start = Path(c.init_from).name if c.init_from else ""
+    if c.replay and start:  # a quick retrain (session.actions.quick_retrain_config): never stopped early
+        return (
+            f"Quick retrain of run {start} ({c.preset} preset): {c.epochs} epochs from its best weights at learning "
+            f"rate {c.learning_rate:g}, on the new masks and {c.replay}× as many earlier images, {shape}."
+        )
+    warm = f", from run {start}'s best weights" if start else ""
+    return (
+        f"Training a {c.preset} run: up to {c.epochs} epochs (stops after {c.patience} without improvement){warm}, "
+        f"{shape}."
+    )
+
+
+def dice_cell(run: RunInfo) -> tuple[str, str]:
+    """The runs list's Dice cell and its tooltip: the validation Dice, or the training Dice marked as such."""
+    dice = best_dice(run)
+    if dice is None:
+        return "–", ""
+    if "val_dice" in run.metrics:
+        return f"{dice:.4f}", ""
+    return f"{dice:.4f} (training)", "No validation images: the Dice on the images it trained on, which flatters it"
 
 
 def comparison_word(before: float, after: float) -> str:

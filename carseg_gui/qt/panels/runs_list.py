@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from ...core.project import RunInfo
 from ..controller import Controller
-from .run_words import best_dice, preset_text, run_status, settings_tooltip
+from .run_words import dice_cell, preset_text, run_status, settings_tooltip
 
 COLUMNS = ["Active", "Run", "Preset", "Status", "Val Dice at best epoch", "Best epoch", "Size", "Device"]
 HEADER_TIPS = {
@@ -75,14 +75,14 @@ class RunsList(QWidget):
         bold.setBold(True)
         chosen = None
         for run in reversed(self.state.runs):  # newest first
-            dice = best_dice(run)
+            dice, dice_tip = dice_cell(run)  # "0.9120", or "0.9120 (training)" for a run without validation
             active = run.id == self.state.active_run
             item = QTreeWidgetItem([
                 "●" if active else "",
                 run.id,
                 preset_text(run),
                 run_status(run, training),
-                f"{dice:.4f}" if dice is not None else "–",
+                dice,
                 str(run.metrics.get("best_epoch", "–")),
                 str(run.config.get("size", "–")),
                 str(run.config.get("device", "–")),
@@ -93,6 +93,8 @@ class RunsList(QWidget):
             tip = settings_tooltip(run)
             for col in range(len(COLUMNS)):
                 item.setToolTip(col, tip)
+            if dice_tip:
+                item.setToolTip(4, f"{dice_tip}\n\n{tip}".strip())
             if run.problem:  # a file of the run does not read back: say which, for every column
                 for col in range(len(COLUMNS)):
                     item.setToolTip(col, f"Run {run.id} cannot be used: {run.problem}")

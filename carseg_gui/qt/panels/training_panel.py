@@ -30,7 +30,7 @@ from ...core.project import RunInfo
 from ..controller import Controller
 from ..progress import TrainingClock, duration
 from .curves import CurvesView
-from .run_words import cancelled_text, comparison_word, describe_run, device_words, score_words
+from .run_words import cancelled_text, comparison_word, describe_run, device_words, score_words, training_words
 from .runs_list import RunsList
 from .training_controls import FIELD_WORDS, SETTINGS, TrainingControls
 
@@ -171,9 +171,8 @@ class TrainingPanel(QWidget):
         QVBoxLayout(self).addWidget(self.splitter)
 
         self.state.bind(self.train_button, "train", "Train a U-Net with these settings (preprocesses first if needed)")
-        self.state.bind(
-            self.cancel_button, "cancel:train", "Stop after the current batch; the best model so far is kept"
-        )
+        self.state.bind(self.cancel_button, "cancel:train,refiner", "Stop the training (or the click refiner's) "
+                        "after the current batch; the best model so far is kept (Esc)")  # fmt: skip
         self.state.projectChanged.connect(self._restore_config)
         controller.runner.started.connect(self._started)
         controller.runner.progress.connect(self._progress)
@@ -273,11 +272,8 @@ class TrainingPanel(QWidget):
         # The job loads TensorFlow before anything else (seconds, the first time), then brings the cache up to date.
         self.epoch_label.setText("Starting: loading TensorFlow…")
         self.eta_label.setText("Time left –")
-        c = self.config()
-        self.outcome.setText(
-            f"Training a {c.preset} run: up to {c.epochs} epochs (stops after {c.patience} without improvement), "
-            f"{c.size}×{c.size}, batch {c.batch_size}, {c.filters} base filters, seed {c.seed}."
-        )
+        # The settings the job was started with (a quick retrain's are the active run's, not the boxes')
+        self.outcome.setText(training_words(self.controller.train_config or self.config()))
 
     def _progress(self, name: str, p: Progress) -> None:
         if name != "train":
@@ -321,7 +317,8 @@ class TrainingPanel(QWidget):
                 values["size"] = p.info["size"]  # progressive resizing: the chart marks the switch
             self.curves.add_epoch(values, p.info.get("best_epoch"))
             dice = values.get("val_dice", values.get("dice"))
-            score = f" · val Dice {dice:.4f}" if dice is not None else ""
+            kind = "val Dice" if "val_dice" in values else "Dice"  # without validation: the training Dice
+            score = f" · {kind} {dice:.4f}" if dice is not None else ""
             self.epoch_label.setText(f"Epoch {p.done} / {p.total} done{score} · best epoch {p.info.get('best_epoch')}")
             self.state.reload_runs()  # the runs list shows the new best score
 
@@ -330,7 +327,10 @@ class TrainingPanel(QWidget):
         score = score_words(run, read_json(run.folder / "history.json", default=[]) or []) or "no score"
         took = f" in {duration(m.get('train_s'))}" if m.get("train_s") else ""
         if run.status == "finished":
-            text = f"Run {run.id} finished: {score}, {m.get('epochs_run', '?')} epoch(s){took}. It is now active."
+            # Active only if the training made it so (a run without a saved model leaves the active one)
+            now = "It is now active." if run.id == self.state.active_run else "The active run is unchanged."
+            saved = "" if run.has_model else ", without a saved model"
+            text = f"Run {run.id} finished{saved}: {score}, {m.get('epochs_run', '?')} epoch(s){took}. {now}"
         elif run.has_model:
             text = f"Run {run.id} cancelled after {m.get('epochs_run', '?')} epoch(s): {score}. Its best model is kept."
         else:

@@ -25,6 +25,7 @@ from ..controller import Controller
 from ..viewer.loader import PageLoader, PageRequest, grey_image
 from ..viewer.nav import NavBar
 from ..viewer.page_model import MASK, PAGE_SIZE, PageModel, RowData, page_table
+from ..viewer.scoring import OrderScoring
 from ..workers import ServiceThread
 from .viewer_empty import EmptyView
 
@@ -65,6 +66,11 @@ class ViewerPanel(QWidget):
         self.goto.returnPressed.connect(lambda: self.go_to(self.goto.text()))
         self.show_box.currentIndexChanged.connect(lambda _i: self._show_changed())
         self.order_box.currentIndexChanged.connect(lambda _i: self._order_changed())
+        self.cancel_b = self.nav.cancel_b
+        self.cancel_b.clicked.connect(controller.cancel)
+        self.state.bind(self.cancel_b, "cancel:review,confidence", "Stop scoring the images for this order; "
+                        "the list stays in dataset order (Esc)")  # fmt: skip
+        self.scoring = OrderScoring(controller, self.view, lambda: self._describe(self.state.active(), ()), self)
 
         self.table, self.delegate = page_table(self.model)
         # activated = double-click or Enter on the selected row (the editor opens either way)
@@ -88,7 +94,6 @@ class ViewerPanel(QWidget):
         self.state.activeRunChanged.connect(self.reload)
         self.state.changed.connect(self._update_nav)
         controller.reviewed.connect(self._reviewed)
-        controller.jobEnded.connect(self._scoring_ended)
         if hasattr(controller, "confidenceScored"):
             controller.confidenceScored.connect(self._confidence_scored)
         self.reload()
@@ -116,16 +121,8 @@ class ViewerPanel(QWidget):
 
     def _order_changed(self) -> None:
         self.view.set_order(self.order_box.currentData() or "dataset")
-        if self.view.needs_scores():  # a job scores the set; when it cannot start, the list says why
-            job = "review" if self.view.order == "worst" else "confidence"
-            start = self.controller.review if job == "review" else getattr(self.controller, "score_confidence", bool)
-            self.view.unscored = "" if start() else (self.state.why_not(job) or "another job is running")
         self.reload(first=True)  # the queue starts at its first (worst) image, not where the old order was
-
-    def _scoring_ended(self, name: str, outcome: str) -> None:
-        if name in ("review", "confidence") and outcome != "succeeded":
-            self.view.unscored = f"scoring {outcome}; choose the order again to retry"
-            self._describe(self.state.active(), ())
+        self.scoring.start()  # the user's choice: at once (when it cannot start, the list says why)
 
     def _show_changed(self) -> None:
         self.view.set_show(self.show_box.currentData() or "all")
@@ -229,7 +226,12 @@ class ViewerPanel(QWidget):
         """Show the current images again (the cache, the active run or the set changed), or the
         list's first ones (``first``: a new filter or order is a new list)."""
         run = self.state.active()
+        if (run.id if run else None) != self.view.run:
+            self.view.unscored = ""  # another run: its scores may well come
         self.view.refresh(self.state.view_cache(), run.id if run else None)
+        # A job scores the chosen order when the list has no scores of this run: once the other handlers of
+        # the signal that brought a new run or cache have run (a job's result must not start the next job).
+        self.scoring.later()
         self.show_at(0 if first else self.paging.start, force=True)
 
     @property
@@ -297,6 +299,7 @@ class ViewerPanel(QWidget):
 
     def stop(self) -> None:
         self.loader.latest = -1  # stops a prediction in progress at its next batch
+        self.scoring.stop()
         if self.service is not None:
             self.service.stop()
             self.service = None

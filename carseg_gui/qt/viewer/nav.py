@@ -41,6 +41,8 @@ class NavBar(QWidget):
         self.show_box, self.order_box = choice_box(FILTERS, "showFilter"), choice_box(ORDERS["train"], "order")
         self.show_box.setToolTip("Show only the images with this review status")
         self.order_box.setToolTip(ORDER_TIPS["train"])
+        self.cancel_b = QPushButton("Cancel")
+        self.cancel_b.setObjectName("cancelScoring")
         self.info = QLabel(" ")
         self.info.setObjectName("viewerInfo")
         # Its words change with every page: they take the room there is, never push the layout wider.
@@ -57,6 +59,7 @@ class NavBar(QWidget):
         shown.addWidget(self.show_box)
         shown.addWidget(self.order_box)
         shown.addWidget(self.info, 1)
+        shown.addWidget(self.cancel_b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(pages)
