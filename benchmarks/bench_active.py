@@ -20,6 +20,10 @@ Per seed (the seed picks the K labelled cars and the random choice; the training
    active run", what the correction loop does).
 5. Full-size Dice of the three runs on the cars of ``val_images``/``val_masks`` (4 cars that no run trains
    on), by ``session.actions.evaluate`` on a dataset folder of those cars with the run's folder as ``run``.
+6. The export's Dice over the whole unlabelled pool (what ``carseg export`` writes: the human mask of a
+   corrected image, the run's prediction for the others), scored against the hidden true masks, after the
+   retrain and with the base run's predictions (no retrain). This measures the user's result on the
+   images they were annotating; step 5 measures the model on cars no one annotated.
 
 Reported: per seed the three Dice and least-confident - random; over the seeds mean +- sd (sample sd).
 Everything is written under --work (DATA is only read).
@@ -157,6 +161,20 @@ def corrected_dice(folder: Path, project: Path, run_folder: str) -> float:
     return float(evaluate(folder, project, run=run_folder)["dice_full"])
 
 
+def pool_dice(folder: Path, project: Path, run_folder: str) -> dict[str, float]:
+    """Full-size Dice per unlabelled image (keyed by file name) of the run, against the hidden true masks."""
+    from carseg_gui.session.actions import evaluate
+
+    return {Path(p["key"]).name: float(p["dice_full"]) for p in evaluate(folder, project, run=run_folder)["per_image"]}
+
+
+def export_dice(per_image: dict[str, float], corrected: list[str]) -> float:
+    """Mean Dice of what export writes for the pool: the human mask (exact here) for a corrected image, the
+    run's prediction for the others."""
+    names = {Path(k).name for k in corrected}
+    return statistics.fmean(1.0 if name in names else d for name, d in per_image.items())
+
+
 def correct(root: Path, project: Path, keys: list[str], truths: dict[str, Path]) -> None:
     """Play the annotator: the true mask at full size as the correction, status "corrected"."""
     from carseg_gui.core.corrections import save_correction
@@ -208,6 +226,9 @@ def one_seed(args: Any, seed: int, val_root: Path) -> dict[str, Any]:
     val_project = args.work / "project-val"
     out["base"]["dice"], out["held_out_images"] = held_out_dice(val_root, val_project, out["base"]["run"])
     log(f"seed {seed}: base held-out Dice {out['base']['dice']:.4f}")
+    pool = link_picked(work / "pool", sorted(truths), root, truths)
+    base_pool = pool_dice(pool, work / "project-pool", out["base"]["run"])
+    out["base"]["export_dice"] = statistics.fmean(base_pool.values())
     for name, keys in choices.items():
         project = work / f"project-{name}"
         if project.exists():
@@ -222,6 +243,10 @@ def one_seed(args: Any, seed: int, val_root: Path) -> dict[str, Any]:
         picked = link_picked(work / f"picked-{name}", keys, root, truths)
         info["corrected_before"] = corrected_dice(picked, work / f"project-picked-{name}", out["base"]["run"])
         info["corrected_after"] = corrected_dice(picked, work / f"project-picked-{name}", info["run"])
+        # What export writes for the whole pool: the B human masks, and this run's (or the base run's, had
+        # the user not retrained) predictions for the rest.
+        info["export_dice"] = export_dice(pool_dice(pool, work / "project-pool", info["run"]), keys)
+        info["export_dice_no_retrain"] = export_dice(base_pool, keys)
         info["picked_cars"] = len({car_of(Path(k)) for k in keys})
         info["picked_mean_confidence"] = round(statistics.fmean(score[k] for k in keys), 4)
         info["picked"] = keys
@@ -300,6 +325,25 @@ def main() -> None:
             f"(better on {sum(a > b for a, b in zip(after, before, strict=True))} of {len(seeds)} seeds); "
             f"retrain fit {min(fit):.0f}-{max(fit):.0f} s",
         ))  # fmt: skip
+    ex_diffs = [s["least_confident"]["export_dice"] - s["random"]["export_dice"] for s in seeds]
+    m, sd = mean_sd(ex_diffs)
+    summary["export_difference"] = {"mean": round(m, 5), "sd": round(sd, 5), "wins": sum(d > 0 for d in ex_diffs)}
+    base_ex = [s["base"]["export_dice"] for s in seeds]
+    rows.append(("export Dice, the pool as exported", f"base alone {statistics.fmean(base_ex):.4f}"))
+    for arm in ("least_confident", "random"):
+        ex = [s[arm]["export_dice"] for s in seeds]
+        no_re = [s[arm]["export_dice_no_retrain"] for s in seeds]
+        summary[arm].update(export_dice=round(statistics.fmean(ex), 5))
+        summary[arm].update(export_dice_no_retrain=round(statistics.fmean(no_re), 5))
+        rows.append((
+            f"  {arm}: {args.budget} human masks + predictions",
+            f"{statistics.fmean(no_re):.4f} with the base run's, {statistics.fmean(ex):.4f} after the retrain "
+            f"(per seed: {' '.join(f'{d:.4f}' for d in ex)})",
+        ))  # fmt: skip
+    rows.append((
+        "  LC - random, after the retrain",
+        f"{m:+.4f} ± {sd:.4f}, LC ahead on {summary['export_difference']['wins']} of {len(seeds)} seeds",
+    ))  # fmt: skip
     if args.plain:
         plain = [s["least_confident_plain"]["dice"] for s in seeds]
         rows.append(
