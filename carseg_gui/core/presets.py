@@ -67,16 +67,21 @@ BEST: dict[str, Any] = {
     "keep_largest": True,  # with fill_holes: +0.0035 on fold 1, neutral on folds 0 and 2
     "fill_holes": True,
     "precision": "auto",  # bfloat16/float16 where it times faster: 4-5x on AMX CPUs, 7.7x slower without BF16
+    # Chosen nested (bench_select.py: 48 inference settings scored on the run's validation car only):
+    # validation car 0.9910 -> 0.9929, then held-out cars 0.9865 -> 0.9883. The 3-fold 0.986 was bilinear.
+    "upsample": "guided",
 }
 
-# The best preset's accuracy in a third of its time: the same U-Net with 8 base filters instead of 16
-# (0.42x the time per training step at 256 px), a 48-epoch cosine ended by early stopping after 2 epochs
-# without improvement, and the outline guided by the photo. Chosen as the 8-filter run that fits in a third
-# of best's time (the validation car preferred a 60-epoch one, which does not), scored on cars never used to
-# choose (ACCURACY.md, "A cheaper block"): 0.9870 held-out against best's 0.9868, one run each. The earlier
-# `fast` (progressive resizing, 24 of 36 epochs at 128 px) is `--preset best --epochs 36 --warmup-size 128
-# --warmup-epochs 24 --upsample guided`: 0.0026-0.0042 below best on the same cars.
-FAST: dict[str, Any] = {**BEST, "filters": 8, "epochs": 48, "patience": 2, "upsample": "guided"}
+# The best preset's accuracy in a third of its time, where compute sets the time: the same U-Net with 8 base
+# filters instead of 16 (0.42x the time per training step at 256 px in float32), a 48-epoch cosine ended by
+# early stopping after 2 epochs without improvement. Chosen as the 8-filter run that fits in a third of best's
+# time on an AVX2 CPU (the validation car preferred a 60-epoch one, which does not), scored on cars never used
+# to choose (ACCURACY.md, "A cheaper block"): 0.9870 held-out against best's 0.9868, one run each. On a CPU
+# with fast bfloat16 (AVX-512 BF16) the saving vanishes: best 674 s, fast 632 s, back to back on the same 14
+# cars (ACCURACY.md, "Both presets in one session"). The earlier `fast` (progressive resizing, 24 of 36
+# epochs at 128 px) is `--preset best --epochs 36 --warmup-size 128 --warmup-epochs 24`: 0.0026-0.0042
+# below best on the same cars.
+FAST: dict[str, Any] = {**BEST, "filters": 8, "epochs": 48, "patience": 2}
 
 PRESETS: dict[str, Preset] = {
     "recipe": Preset(
@@ -85,14 +90,16 @@ PRESETS: dict[str, Preset] = {
     "best": Preset(
         "best",
         "Most accurate: 256x256, 5-level U-Net with BatchNorm, BCE + Dice, flips/shifts/colour, cosine LR, "
-        "flip TTA, largest component + filled holes, mixed precision where it times faster (15-18 min for 200 "
-        "images on 2 cores of an AMX Xeon, about 2 h on 2 cores of a CPU without BF16 units)",
+        "flip TTA, largest component + filled holes, outline guided by the photo, mixed precision where it "
+        "times faster (15-18 min for 200 images on 2 cores of an AMX Xeon, 11 min for 224 on an AVX-512 "
+        "BF16 EPYC, about 2 h on 2 cores of a CPU without BF16 units)",
         BEST,
     ),
     "fast": Preset(
         "fast",
-        "The best preset's accuracy in about a third of its time: its U-Net with 8 filters, a 48-epoch cosine "
-        "ended by early stopping (patience 2), outlines guided by the photo",
+        "The best preset's accuracy (within 0.001 on unseen cars) in about a third of its time on CPUs without "
+        "bfloat16 units, in about the same time where bfloat16 is fast: its U-Net with 8 filters, a 48-epoch "
+        "cosine ended by early stopping (patience 2), outlines guided by the photo",
         FAST,
     ),
 }
