@@ -237,6 +237,7 @@ class DatasetPanel(QWidget):
     def _started(self, name: str) -> None:
         if name in ("preprocess", "train", "export", "sample", "open"):
             self.rate.reset()
+            self.bar.setFormat("")  # no "0 / N images" unless this job prepares the cache (then _progress says)
             self.bar.setValue(0)
             self.rate_label.setText(" ")
         self._drawn = False
