@@ -4,35 +4,21 @@ and the command says so with exit status 130, instead of a run stuck "running" f
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from carseg_gui.core.sample import generate_sample
+from tests.cli.interrupt import ctrl_c_after_first_epoch
 
 
 @pytest.mark.slow
 def test_ctrl_c_ends_the_run_cancelled_with_its_last_finished_epoch(tmp_path: Path) -> None:
     data = generate_sample(tmp_path / "cars", count=8, width=160, height=112).out
     project = tmp_path / "project"
-    args = [sys.executable, "-m", "carseg_gui.cli", "train", str(data), "--project", str(project)]
     tiny = ["--epochs", "50", "--patience", "50", "--size", "32", "--filters", "4", "--batch-size", "4"]
-    proc = subprocess.Popen([*args, *tiny], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 300
-        assert proc.stderr is not None
-        for line in proc.stderr:  # without a terminal, one line per finished epoch
-            if line.startswith("epoch 1/50") or time.monotonic() > deadline:
-                break
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=300)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
+    returncode, out, err = ctrl_c_after_first_epoch("train", str(data), "--project", str(project), *tiny)
+    assert returncode == 130, err
     assert "cancelling after this batch" in err and "carseg: cancelled" in err and "Traceback" not in err
     (run,) = (project / "runs").iterdir()
     assert json.loads((run / "status.json").read_text())["status"] == "cancelled"

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from carseg_gui.core.dataset import scan
 from carseg_gui.core.sample import generate_sample
 from carseg_gui.session.refiner import NO_REFINER, load_latest
 from carseg_gui.session.store import StateStore
+from tests.cli.interrupt import ctrl_c_after_first_epoch
 
 # A refiner small enough for the test suite: 4 filters, 2 poolings, 32-px input, 64-px crops.
 TINY = ["--input-size", "32", "--crop", "64", "--max-crop", "128", "--filters", "4", "--levels", "2"]
@@ -103,19 +102,9 @@ def test_a_folder_without_a_dataset_exits_2(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_ctrl_c_cancels_and_keeps_the_last_finished_epoch(data: Path, tmp_path: Path) -> None:
     project = tmp_path / "project"
-    args = [sys.executable, "-m", "carseg_gui.cli", "train-refiner", str(data), "--project", str(project)]
-    proc = subprocess.Popen([*args, "--epochs", "50", *TINY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 300
-        assert proc.stderr is not None
-        for line in proc.stderr:  # the non-terminal progress prints one line per finished epoch
-            if line.startswith("epoch 1/50") or time.monotonic() > deadline:
-                break
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=300)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
+    args = ["train-refiner", str(data), "--project", str(project), "--epochs", "50", *TINY]
+    returncode, out, err = ctrl_c_after_first_epoch(*args)
+    assert returncode == 130, err
     assert "cancelling after this batch" in err and "Traceback" not in err
     assert "cancelled after" in out and "its model of the last finished epoch is kept" in out
     (folder,) = (project / "refiner_runs").iterdir()
